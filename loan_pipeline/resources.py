@@ -1,0 +1,44 @@
+"""Resources: where the data and outputs live, and a Spark session built only when first used."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+
+from loan_pipeline.settings import Settings, load_settings
+
+
+class LoanPipelineSettings(dg.ConfigurableResource):
+    """Storage locations; empty values fall back to the environment / defaults in settings.py."""
+
+    data_dir: str = ""
+    cc_data_dir: str = ""
+    home: str = ""
+    date_format: str = ""
+
+    def get(self) -> Settings:
+        base = load_settings()
+        overrides = {
+            "data_dir": Path(self.data_dir).resolve() if self.data_dir else None,
+            "cc_data_dir": Path(self.cc_data_dir).resolve() if self.cc_data_dir else None,
+            "home": Path(self.home).resolve() if self.home else None,
+            "date_format": self.date_format or None,
+        }
+        return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def build_spark_resource(settings: Settings) -> LazyPySparkResource:
+    # Loopback avoids Spark's hostname warnings and any attempt to bind a public interface.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    return LazyPySparkResource(
+        spark_config={"spark.master": settings.spark_master, "spark.app.name": "loan_pipeline", **settings.spark_conf}
+    )
+
+
+def build_resources(settings: Settings | None = None) -> dict[str, object]:
+    settings = settings or load_settings()
+    return {"pipeline_settings": LoanPipelineSettings(), "pyspark": build_spark_resource(settings)}

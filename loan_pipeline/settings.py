@@ -1,0 +1,129 @@
+"""One source of truth for paths, the partition range, the label definition and thresholds.
+
+Every value can be overridden by an environment variable; the defaults run the bundled sample
+data on a laptop. Nothing here depends on the current working directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Environment variable names are part of the user interface (README, .env.example, dagster.yaml).
+ENV_DATA_DIR = "LOAN_PIPELINE_DATA_DIR"
+ENV_CC_DATA_DIR = "LOAN_PIPELINE_CC_DATA_DIR"
+ENV_HOME = "LOAN_PIPELINE_HOME"
+ENV_START = "LOAN_PIPELINE_START"
+ENV_END = "LOAN_PIPELINE_END"
+ENV_SPARK_MASTER = "LOAN_PIPELINE_SPARK_MASTER"
+ENV_SPARK_CONF = "LOAN_PIPELINE_SPARK_CONF"
+ENV_DATE_FORMAT = "LOAN_PIPELINE_DATE_FORMAT"
+
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "loans"
+DEFAULT_CC_DATA_DIR = PROJECT_ROOT / "data" / "cc_general"
+DEFAULT_HOME = PROJECT_ROOT / "var"
+# The bundled sample (and the real CS611 extract) span these snapshot months.
+DEFAULT_START = "2023-01-01"
+DEFAULT_END = "2025-11-01"
+
+# Spark settings tuned for a 2-core laptop; LOAN_PIPELINE_SPARK_CONF (JSON) overrides or extends them.
+DEFAULT_SPARK_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # Keep month=YYYY-MM-01 folder values as strings when reading the lake back.
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    # One raw file = one input split, so row positions are exact source row numbers.
+    "spark.sql.files.maxPartitionBytes": "1g",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.memory": "1g",
+    "spark.sql.parquet.compression.codec": "snappy",
+}
+
+
+@dataclass(frozen=True)
+class LabelDefinition:
+    """Default = days past due >= dpd_threshold at months-on-book mob."""
+
+    dpd_threshold: int = 30
+    mob: int = 6
+
+    @property
+    def name(self) -> str:
+        return f"dpd{self.dpd_threshold}_mob{self.mob}"
+
+
+@dataclass(frozen=True)
+class GovernanceThresholds:
+    """A monitoring month breaches when any of these holds (AUC/precision/recall below, PSI at or above)."""
+
+    min_auc: float = 0.70
+    max_psi: float = 0.20
+    min_precision: float = 0.60
+    min_recall: float = 0.50
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    cc_data_dir: Path
+    home: Path
+    start: str
+    end: str
+    date_format: str = "yyyy-MM-dd"
+    spark_master: str = "local[*]"
+    spark_conf: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SPARK_CONF))
+    label: LabelDefinition = LabelDefinition()
+    thresholds: GovernanceThresholds = GovernanceThresholds()
+    # Clickstream features use the snapshots of the application month and the months before it.
+    clickstream_window_months: int = 3
+    # Attributes/financials older than this at application are considered unknown.
+    profile_lookback_months: int = 24
+
+    @property
+    def datamart(self) -> Path:
+        return self.home / "datamart"
+
+    @property
+    def model_store(self) -> Path:
+        return self.home / "model_store"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    def table_path(self, layer: str, asset_name: str) -> Path:
+        """Parquet root of one lake table: <home>/datamart/<layer>/<asset_name>/month=YYYY-MM-01/."""
+        return self.datamart / layer / asset_name
+
+
+def _env_path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    spark_conf = dict(DEFAULT_SPARK_CONF)
+    if env.get(ENV_SPARK_CONF):
+        try:
+            spark_conf.update({str(k): str(v) for k, v in json.loads(env[ENV_SPARK_CONF]).items()})
+        except (ValueError, AttributeError) as exc:
+            raise ValueError(f"{ENV_SPARK_CONF} must be a JSON object of Spark settings: {exc}") from exc
+    return Settings(
+        data_dir=_env_path(env, ENV_DATA_DIR, DEFAULT_DATA_DIR),
+        cc_data_dir=_env_path(env, ENV_CC_DATA_DIR, DEFAULT_CC_DATA_DIR),
+        home=_env_path(env, ENV_HOME, DEFAULT_HOME),
+        start=env.get(ENV_START) or DEFAULT_START,
+        end=env.get(ENV_END) or DEFAULT_END,
+        date_format=env.get(ENV_DATE_FORMAT) or "yyyy-MM-dd",
+        spark_master=env.get(ENV_SPARK_MASTER) or "local[*]",
+        spark_conf=spark_conf,
+    )
