@@ -19,3 +19,11 @@ def build_monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefiniti
 
 
 monthly_partitions = build_monthly_partitions(load_settings())
+
+
+def months_back(month_key: str, n: int) -> str:
+    return (pd.Timestamp(month_key) - pd.offsets.MonthBegin(n)).strftime("%Y-%m-%d") if n else month_key
+
+
+def month_span(first: str, last: str) -> list[str]:
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq="MS")]

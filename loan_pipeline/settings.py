@@ -71,6 +71,17 @@ class GovernanceThresholds:
 
 
 @dataclass(frozen=True)
+class DataQualityThresholds:
+    """When a month's data is unusable: asset checks fail above these shares."""
+
+    max_quarantined_share: float = 0.02  # of a month's bronze rows
+    max_flagged_share: float = 0.90  # of a month's silver rows carrying at least one flag (warning)
+    min_profile_coverage: float = 0.95  # of a month's loans with attributes and financials found
+    min_label_rate: float = 0.01
+    max_label_rate: float = 0.60
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     cc_data_dir: Path
@@ -82,6 +93,7 @@ class Settings:
     spark_conf: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SPARK_CONF))
     label: LabelDefinition = LabelDefinition()
     thresholds: GovernanceThresholds = GovernanceThresholds()
+    quality: DataQualityThresholds = DataQualityThresholds()
     # Clickstream features use the snapshots of the application month and the months before it.
     clickstream_window_months: int = 3
     # Attributes/financials older than this at application are considered unknown.

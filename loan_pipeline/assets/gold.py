@@ -1,0 +1,138 @@
+"""Gold assets: application-time features and observable labels, partitioned by month."""
+
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+from pyspark.sql import functions as F
+
+from loan_pipeline import lake
+from loan_pipeline.assets.metadata import table_metadata
+from loan_pipeline.assets.silver import silver_name
+from loan_pipeline.partitions import month_span, monthly_partitions, months_back
+from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.settings import load_settings
+from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS
+from loan_pipeline.transforms import gold as gold_tf
+from loan_pipeline.transforms.spark_lake import read_months, write_months
+
+LAYER = "gold"
+_defaults = load_settings()
+
+
+def _look_back(months: int) -> dg.TimeWindowPartitionMapping:
+    return dg.TimeWindowPartitionMapping(start_offset=-months, end_offset=0, allow_nonexistent_upstream_partitions=True)
+
+
+def _read_silver(spark, settings, contract, first: str, last: str):
+    table = settings.table_path("silver", silver_name(contract))
+    df = read_months(spark, table, month_span(first, last))
+    if df is None:
+        raise dg.Failure(f"{silver_name(contract)} has no materialized month in {first} .. {last}; materialize it first")
+    return df
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+@dg.asset(
+    group_name=LAYER,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[
+        dg.AssetDep(silver_name(LMS)),
+        dg.AssetDep(silver_name(ATTRIBUTES), partition_mapping=_look_back(_defaults.profile_lookback_months - 1)),
+        dg.AssetDep(silver_name(FINANCIALS), partition_mapping=_look_back(_defaults.profile_lookback_months - 1)),
+        dg.AssetDep(silver_name(CLICKSTREAM), partition_mapping=_look_back(_defaults.clickstream_window_months - 1)),
+    ],
+    kinds={"spark", "parquet"},
+    description="One row per loan applied in the month, built only from records dated on or before its application date.",
+    check_specs=[
+        dg.AssetCheckSpec("one_row_per_loan", asset="gold_features", description="Exactly the month's applications (mob-0 loans), each once."),
+        dg.AssetCheckSpec("no_future_data", asset="gold_features", description="No record used is dated after the loan's application date."),
+        dg.AssetCheckSpec("profile_coverage", asset="gold_features", description="Share of loans whose attributes and financials were found."),
+    ],
+)
+def gold_features(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
+    settings = pipeline_settings.get()
+    months = list(context.partition_keys)
+    first, last = months[0], months[-1]
+    spark = pyspark.spark_session
+    lms = _read_silver(spark, settings, LMS, first, last)
+    attributes = _read_silver(spark, settings, ATTRIBUTES, months_back(first, settings.profile_lookback_months - 1), last)
+    financials = _read_silver(spark, settings, FINANCIALS, months_back(first, settings.profile_lookback_months - 1), last)
+    clickstream = _read_silver(spark, settings, CLICKSTREAM, months_back(first, settings.clickstream_window_months - 1), last)
+    features = gold_tf.build_features(
+        lms, attributes, financials, clickstream, months, settings.clickstream_window_months, settings.profile_lookback_months
+    )
+    table = settings.table_path(LAYER, "gold_features")
+    counts = write_months(features, table, months)
+
+    written = spark.read.parquet(*[str(lake.month_dir(table, m)) for m in months])
+    expected = {r["m"]: r["count"] for r in gold_tf.applications(lms, months).groupBy(gold_tf.month_of(F.col("application_date")).alias("m")).count().collect()}
+    future = F.lit(False)
+    for date_col in gold_tf.LINEAGE_DATES:
+        future = future | (F.col(date_col) > F.col("application_date"))
+    stats = written.agg(
+        F.count("*").alias("rows"),
+        F.countDistinct("loan_id").alias("loans"),
+        F.sum(future.cast("int")).alias("future"),
+        F.sum((F.col("profile_snapshot_date").isNotNull() & F.col("financials_snapshot_date").isNotNull()).cast("int")).alias("covered"),
+    ).first()
+    mismatched = {m: (counts[m], expected.get(m, 0)) for m in months if counts[m] != expected.get(m, 0)}
+    coverage = _share(stats["covered"] or 0, stats["rows"])
+    yield dg.MaterializeResult(
+        metadata={**table_metadata(table, counts), "profile_coverage": coverage},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="one_row_per_loan",
+                passed=not mismatched and stats["rows"] == stats["loans"],
+                metadata={"rows": stats["rows"], "distinct_loans": stats["loans"], "mismatches (rows, applications)": dg.MetadataValue.json(mismatched)},
+            ),
+            dg.AssetCheckResult(check_name="no_future_data", passed=(stats["future"] or 0) == 0, metadata={"rows_with_future_records": stats["future"] or 0}),
+            dg.AssetCheckResult(
+                check_name="profile_coverage", passed=stats["rows"] == 0 or coverage >= settings.quality.min_profile_coverage,
+                severity=dg.AssetCheckSeverity.WARN, metadata={"coverage": coverage, "minimum": settings.quality.min_profile_coverage},
+            ),
+        ],
+    )
+
+
+@dg.asset(
+    group_name=LAYER,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep(silver_name(LMS))],
+    kinds={"spark", "parquet"},
+    description="Labels that became observable in the month: loans reaching the label's months-on-book then (default dpd>=30 at mob 6).",
+    check_specs=[
+        dg.AssetCheckSpec("one_label_per_loan", asset="gold_labels"),
+        dg.AssetCheckSpec("label_rate_sane", asset="gold_labels", description="Per month with labels: default rate within the configured band."),
+    ],
+)
+def gold_labels(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
+    settings = pipeline_settings.get()
+    months = list(context.partition_keys)
+    spark = pyspark.spark_session
+    lms = _read_silver(spark, settings, LMS, months[0], months[-1])
+    labels = gold_tf.build_labels(lms, months, settings.label)
+    table = settings.table_path(LAYER, "gold_labels")
+    counts = write_months(labels, table, months)
+    frame = lake.read_months_pandas(table, months, columns=["loan_id", "label"])
+    rates = {m: round(float(g["label"].mean()), 4) for m, g in frame.groupby("month")}
+    q = settings.quality
+    out_of_band = {m: r for m, r in rates.items() if not q.min_label_rate <= r <= q.max_label_rate}
+    yield dg.MaterializeResult(
+        metadata={**table_metadata(table, counts), "label_rate_per_month": dg.MetadataValue.json(rates), "label_definition": settings.label.name},
+        check_results=[
+            dg.AssetCheckResult(check_name="one_label_per_loan", passed=bool(frame["loan_id"].is_unique), metadata={"rows": len(frame)}),
+            dg.AssetCheckResult(
+                check_name="label_rate_sane", passed=not out_of_band,
+                description=f"label rate outside [{q.min_label_rate}, {q.max_label_rate}] in {out_of_band}" if out_of_band else "within band",
+                metadata={"label_rate_per_month": dg.MetadataValue.json(rates)},
+            ),
+        ],
+    )
+
+
+gold_assets = [gold_features, gold_labels]

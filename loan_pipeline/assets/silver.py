@@ -1,0 +1,112 @@
+"""Silver assets: typed, cleaned, flagged rows per source; unparseable rows go to a quarantine table."""
+
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+
+from loan_pipeline import lake
+from loan_pipeline.assets.bronze import bronze_name
+from loan_pipeline.assets.metadata import table_metadata
+from loan_pipeline.partitions import monthly_partitions
+from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.sources.schemas import SOURCES, SourceContract
+from loan_pipeline.transforms import silver as silver_tf
+from loan_pipeline.transforms.spark_lake import read_months, write_months
+
+LAYER = "silver"
+
+
+def silver_name(contract: SourceContract) -> str:
+    return f"{LAYER}_{contract.name}"
+
+
+def quarantine_name(contract: SourceContract) -> str:
+    return f"quarantine_{contract.name}"
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
+    name = silver_name(contract)
+    checks = {
+        "reconciles_with_bronze": "Per month: bronze rows = silver rows + quarantined rows (nothing dropped).",
+        "keys_unique": f"No two silver rows share the key {contract.key}.",
+        "quarantine_share": "Per month: quarantined share of bronze rows within the configured maximum.",
+        "flagged_share": "Per month: share of rows with any data-quality flag within the configured maximum.",
+    }
+
+    @dg.asset(
+        name=name,
+        group_name=LAYER,
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[dg.AssetDep(bronze_name(contract))],
+        kinds={"spark", "parquet"},
+        description=f"{contract.file_name}: typed and cleaned (see transforms/silver.py for every rule), with dq_flags.",
+        check_specs=[dg.AssetCheckSpec(n, asset=name, description=d) for n, d in checks.items()],
+    )
+    def _silver(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
+        settings = pipeline_settings.get()
+        quality = settings.quality
+        months = list(context.partition_keys)
+        spark = pyspark.spark_session
+        bronze_table = settings.table_path("bronze", bronze_name(contract))
+        missing = [m for m in months if not lake.month_dir(bronze_table, m).exists()]
+        if missing:
+            raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name(contract)} first")
+        bronze_counts = lake.month_row_counts(bronze_table, months)
+        classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format).cache()
+        try:
+            table = settings.table_path(LAYER, name)
+            quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
+            silver_df = silver_tf.silver_rows(classified)
+            silver_counts = write_months(silver_df, table, months)
+            quarantine_counts = write_months(silver_tf.quarantine_rows(classified, contract), quarantine_table, months)
+            flags = silver_tf.flag_counts(silver_df)
+            flagged = silver_tf.flagged_row_counts(silver_df)
+            duplicate_keys = silver_tf.duplicate_key_rows(silver_df, contract)
+        finally:
+            classified.unpersist()
+        quarantine_examples = lake.read_months_pandas(quarantine_table, months).head(5)
+
+        unreconciled = {m: (bronze_counts[m], silver_counts[m], quarantine_counts[m]) for m in months if bronze_counts[m] != silver_counts[m] + quarantine_counts[m]}
+        quarantine_shares = {m: _share(quarantine_counts[m], bronze_counts[m]) for m in months}
+        flagged_shares = {m: _share(flagged.get(m, 0), silver_counts[m]) for m in months}
+        too_many_quarantined = {m: s for m, s in quarantine_shares.items() if s > quality.max_quarantined_share}
+        too_many_flagged = {m: s for m, s in flagged_shares.items() if s > quality.max_flagged_share}
+        example_text = "; ".join(
+            f"{r['_source_file']} row {r['_source_row']}: {', '.join(r['reasons'])}" for _, r in quarantine_examples.iterrows()
+        )
+        yield dg.MaterializeResult(
+            metadata={
+                **table_metadata(table, silver_counts),
+                "quarantined_per_month": dg.MetadataValue.json(quarantine_counts),
+                "quarantine_path": dg.MetadataValue.path(str(quarantine_table)),
+                "quarantine_examples": example_text or "none",
+                "flag_counts_per_month": dg.MetadataValue.json(flags),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="reconciles_with_bronze", passed=not unreconciled,
+                    metadata={"mismatches (bronze, silver, quarantined)": dg.MetadataValue.json(unreconciled)},
+                ),
+                dg.AssetCheckResult(check_name="keys_unique", passed=duplicate_keys == 0, metadata={"duplicate_keys": duplicate_keys}),
+                dg.AssetCheckResult(
+                    check_name="quarantine_share", passed=not too_many_quarantined,
+                    description=f"months over {quality.max_quarantined_share:.0%}: {too_many_quarantined}; examples: {example_text}"
+                    if too_many_quarantined else "within limit",
+                    metadata={"share_per_month": dg.MetadataValue.json(quarantine_shares)},
+                ),
+                dg.AssetCheckResult(
+                    check_name="flagged_share", passed=not too_many_flagged, severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"share_per_month": dg.MetadataValue.json(flagged_shares), "flag_counts_per_month": dg.MetadataValue.json(flags)},
+                ),
+            ],
+        )
+
+    return _silver
+
+
+silver_assets = [build_silver_asset(c) for c in SOURCES.values()]
