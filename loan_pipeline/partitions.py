@@ -27,3 +27,8 @@ def months_back(month_key: str, n: int) -> str:
 
 def month_span(first: str, last: str) -> list[str]:
     return [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq="MS")]
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags that make one run cover the partitions first..last (a single-run backfill)."""
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
