@@ -7,6 +7,7 @@ from loan_pipeline.assets.gold import gold_assets
 from loan_pipeline.assets.models import model
 from loan_pipeline.assets.monitoring import monitoring, performance_dashboard
 from loan_pipeline.assets.predictions import predictions
+from loan_pipeline.assets.segmentation import segmentation_assets, segmentation_checks
 from loan_pipeline.assets.silver import silver_assets
 from loan_pipeline.jobs import all_jobs
 from loan_pipeline.resources import build_resources
@@ -14,7 +15,8 @@ from loan_pipeline.schedules import all_schedules
 from loan_pipeline.sensors import all_sensors
 
 defs = dg.Definitions(
-    assets=[*bronze_assets, *silver_assets, *gold_assets, model, predictions, monitoring, performance_dashboard],
+    assets=[*bronze_assets, *silver_assets, *gold_assets, model, predictions, monitoring, performance_dashboard, *segmentation_assets],
+    asset_checks=[*segmentation_checks],
     jobs=all_jobs,
     schedules=all_schedules,
     sensors=all_sensors,
