@@ -1,0 +1,99 @@
+"""`monitoring[M]` (drift + matured-label performance, one row per month) and `performance_dashboard`."""
+
+
+import base64
+
+import pandas as pd
+
+import dagster as dg
+
+from loan_pipeline import lake
+from loan_pipeline.partitions import monthly_partitions
+from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.settings import load_settings
+from loan_pipeline.transforms.dashboard import build_dashboard
+from loan_pipeline.transforms.model_store import ModelStore
+from loan_pipeline.transforms.monitoring import matured_cohort, monitoring_frame, monitoring_row
+
+MOB = load_settings().label.mob
+# monitoring[M] reads predictions[M] (score drift) and predictions[M - mob] (the cohort maturing in M).
+COHORT_AND_CURRENT = dg.TimeWindowPartitionMapping(start_offset=-MOB, end_offset=0, allow_nonexistent_upstream_partitions=True)
+
+
+def cohort_month(month: str, mob: int) -> str:
+    return (pd.Timestamp(month) - pd.DateOffset(months=mob)).strftime("%Y-%m-%d")
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[
+        dg.AssetDep("predictions", partition_mapping=COHORT_AND_CURRENT),
+        "gold_labels",
+        "gold_features",
+        "model",
+    ],
+    group_name="monitoring",
+    kinds={"pandas", "parquet"},
+    description="Per month: PSI of scores/features vs the champion's training reference, and performance of "
+    "the cohort whose labels matured in the month (predictions[M-mob] joined to gold_labels[M]).",
+)
+def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings) -> dg.MaterializeResult:
+    settings = pipeline_settings.get()
+    mob = settings.label.mob
+    store = ModelStore(settings.model_store)
+    months = sorted(context.partition_keys)
+    cohorts = {m: cohort_month(m, mob) for m in months}
+    preds = lake.read_months_pandas(settings.table_path("predictions", "predictions"), sorted(set(months) | set(cohorts.values())))
+    labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"), months)
+    features = lake.read_months_pandas(settings.table_path("gold", "gold_features"), months)
+    references: dict[str, dict] = {}
+    rows = []
+    for month in months:
+        entry = store.month_entry(month) or {}
+        version = entry.get("champion")
+        if version and version not in references:
+            references[version] = store.verify(version)["reference"]
+        month_labels = labels[labels["month"] == month]
+        cohort = matured_cohort(preds[preds["month"] == cohorts[month]], month_labels)
+        row = monitoring_row(
+            month, cohorts[month], version, references.get(version), features[features["month"] == month],
+            preds[preds["month"] == month], cohort, len(month_labels), settings.thresholds,
+        )
+        rows.append(row)
+        context.add_asset_metadata(
+            {k: row[k] for k in ("model_version", "n_scored", "n_labels", "n_matched", "auc", "precision", "recall",
+                                 "f1", "psi_score", "psi_feature_max", "breaches") if row[k] is not None},
+            partition_key=month,
+        )
+    frame = monitoring_frame(rows)
+    table = settings.table_path("monitoring", "monitoring")
+    lake.write_months_pandas(frame, table, months)  # replaces exactly these months; history of others stays
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table))})
+
+
+@dg.asset(
+    deps=["monitoring"],
+    group_name="monitoring",
+    kinds={"matplotlib"},
+    description="The six performance charts over the whole monitoring history (PNG + per-chart CSV in reports/).",
+)
+def performance_dashboard(pipeline_settings: LoanPipelineSettings) -> dg.MaterializeResult:
+    settings = pipeline_settings.get()
+    history = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"))
+    matured = history[history["n_matched"] > 0]
+    preds = lake.read_months_pandas(settings.table_path("predictions", "predictions"), matured["cohort_month"].tolist())
+    labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"), matured["monitoring_month"].tolist())
+    cohort = matured_cohort(preds, labels) if len(preds) else matured_cohort(preds.reindex(columns=["loan_id", "model_version", "prediction_proba", "prediction"]), labels)
+    summary = build_dashboard(cohort, matured, settings.reports, settings.thresholds.min_auc)
+    png = open(summary["png"], "rb").read()
+    return dg.MaterializeResult(
+        metadata={
+            "dashboard": dg.MetadataValue.md(f"![dashboard](data:image/png;base64,{base64.b64encode(png).decode()})"),
+            "png": dg.MetadataValue.path(summary["png"]),
+            "chart_data": dg.MetadataValue.path(summary["data_dir"]),
+            "months_monitored": len(summary["months"]),
+            "pooled_cohort_rows": summary["pooled_cohort_rows"],
+            "pooled_auc": summary["pooled_auc"],
+        }
+    )

@@ -1,0 +1,58 @@
+"""`predictions[M]`: loans applied in M scored by the champion in force for M (model[M], trained before M)."""
+
+
+import pandas as pd
+
+import dagster as dg
+
+from loan_pipeline import lake
+from loan_pipeline.partitions import monthly_partitions
+from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.transforms.model_store import ModelStore
+from loan_pipeline.transforms.scoring import empty_predictions, score
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=["model", "gold_features"],  # same month: model[M] and gold_features[M]
+    group_name="models",
+    kinds={"pandas", "parquet"},
+    description="Scores of the loans applied in the month, by the champion in force for the month.",
+)
+def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings) -> dg.MaterializeResult:
+    settings = pipeline_settings.get()
+    store = ModelStore(settings.model_store)
+    months = sorted(context.partition_keys)
+    features = lake.read_months_pandas(settings.table_path("gold", "gold_features"), months)
+    loaded: dict[str, tuple] = {}  # verify + unpickle each version once per run
+    frames = []
+    for month in months:
+        entry = store.month_entry(month)
+        if entry is None:
+            raise RuntimeError(f"model[{month}] has not been materialized: materialize `model` for {month} first")
+        version = entry.get("champion")
+        if version is None:
+            context.add_asset_metadata({"rows": 0, "model_version": "none (no champion in force)"}, partition_key=month)
+            continue
+        if version not in loaded:
+            loaded[version] = store.load(version)  # raises BundleIntegrityError on a tampered artefact
+        pipeline, bundle = loaded[version]
+        # Time contract: the model of month M saw only labels observable before M.
+        if not (bundle["labels_observed_before"] <= month and bundle["windows"]["oot"][-1] < month):
+            raise RuntimeError(f"champion {version} for {month} was trained on data not available before {month}")
+        scored = score(features[features["month"] == month], month, pipeline, bundle)
+        frames.append(scored.assign(month=month))
+        context.add_asset_metadata(
+            {
+                "rows": len(scored),
+                "model_version": version,
+                "mean_proba": float(scored["prediction_proba"].mean()) if len(scored) else float("nan"),
+                "predicted_default_rate": float(scored["prediction"].mean()) if len(scored) else float("nan"),
+            },
+            partition_key=month,
+        )
+    out = pd.concat(frames, ignore_index=True) if frames else empty_predictions().assign(month=pd.Series(dtype=object))
+    table = settings.table_path("predictions", "predictions")
+    counts = lake.write_months_pandas(out, table, months)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table)), "rows_written": sum(counts.values())})
