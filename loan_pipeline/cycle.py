@@ -27,17 +27,13 @@ from typing import Callable
 import dagster as dg
 
 from loan_pipeline import lake
-from loan_pipeline.partitions import monthly_partitions
+from loan_pipeline.partitions import monthly_partitions, range_tags
 from loan_pipeline.settings import Settings, load_settings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
 from loan_pipeline.transforms.training import SPLITS
 
 RUN_KEY_TAG = "dagster/run_key"
-
-
-def range_tags(first: str, last: str) -> dict[str, str]:
-    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
 
 
 def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance, first: str, last: str, tags=None):

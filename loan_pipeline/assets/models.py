@@ -17,7 +17,6 @@ from loan_pipeline import lake
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.transforms import governance
-from loan_pipeline.transforms.dashboard import roc_png
 from loan_pipeline.transforms.model_store import ModelStore
 from loan_pipeline.transforms.training import SPLITS, TrainingPolicy, run_model_month
 
@@ -71,6 +70,8 @@ def training_metadata(training: dict) -> dict:
     for c in rows:
         mark = " (selected)" if c.name == training["best"].name else ""
         table += f"| {c.name}{mark} | " + " | ".join(f"{c.auc[s]:.4f}" for s in SPLITS) + f" | {c.fit_seconds:.2f} |\n"
+    from loan_pipeline.transforms.dashboard import roc_png  # matplotlib only when a model is trained
+
     best, y = training["best"], training["y"]
     curves = {}
     for s in ("validation", "test", "oot"):

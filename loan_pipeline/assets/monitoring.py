@@ -11,7 +11,6 @@ from loan_pipeline import lake
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.settings import load_settings
-from loan_pipeline.transforms.dashboard import build_dashboard
 from loan_pipeline.transforms.model_store import ModelStore
 from loan_pipeline.transforms.monitoring import matured_cohort, monitoring_frame, monitoring_row
 
@@ -79,6 +78,8 @@ def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelin
     description="The six performance charts over the whole monitoring history (PNG + per-chart CSV in reports/).",
 )
 def performance_dashboard(pipeline_settings: LoanPipelineSettings) -> dg.MaterializeResult:
+    from loan_pipeline.transforms.dashboard import build_dashboard  # matplotlib only here
+
     settings = pipeline_settings.get()
     history = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"))
     matured = history[history["n_matched"] > 0]
