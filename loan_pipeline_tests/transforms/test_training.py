@@ -145,3 +145,14 @@ def test_model_month_chain_trains_carries_forward_and_respects_the_time_contract
             assert 0 <= bundle["threshold"] <= 1
     reg = store.registry()
     assert reg["months"]["2025-03-01"]["champion"] in reg["versions"]
+
+
+def test_feature_importances_find_the_signal():
+    features, labels = make_gold(per_month=80)
+    frame = T.labelled_frame(features, labels, "2024-12-01")
+    w = T.split_windows(frame["application_month"].unique(), T.TrainingPolicy())
+    candidates, _ = T.train_candidates(frame, w, T.TrainingPolicy())
+    val = frame[frame["application_month"].isin(w.validation)]
+    for cand in candidates:  # native importances (RF), |coef| (LR), permutation AUC drop (HistGradientBoosting)
+        top = T.feature_importances(cand.pipeline, top=3, X=T.model_inputs(val, MODEL_FEATURES), y=val["label"].to_numpy())
+        assert {"Credit_History_Months", "loan_amt"} <= {name for name, _ in top}, (cand.name, top)
