@@ -91,8 +91,12 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def wait_until(check: Callable[[], T | None], timeout: float, what: str, interval: float = 1.0) -> T:
-    """Poll `check` until it returns a truthy value; exceptions count as 'not yet'."""
+def wait_until(
+    check: Callable[[], T | None], timeout: float, what: str, interval: float = 1.0, details: Callable[[], str] | None = None
+) -> T:
+    """Poll `check` until it returns a truthy value; exceptions count as 'not yet'.
+
+    AssertionErrors (e.g. "process exited") fail at once; `details()` is appended to a failure message."""
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
     while time.monotonic() < deadline:
@@ -100,10 +104,13 @@ def wait_until(check: Callable[[], T | None], timeout: float, what: str, interva
             value = check()
             if value:
                 return value
-        except Exception as exc:  # noqa: BLE001 - any failure while polling just means not ready
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{details() if details else ''}") from exc
+        except Exception as exc:  # noqa: BLE001 - any other failure while polling just means not ready
             last_error = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last_error!r})" if last_error else ""))
+    message = f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last_error!r})" if last_error else "")
+    raise AssertionError(message + (f"\n{details()}" if details else ""))
 
 
 @dataclass
