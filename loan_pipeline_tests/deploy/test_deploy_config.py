@@ -275,6 +275,17 @@ def test_no_secret_is_committed_and_every_variable_is_documented():
     assert ignored.returncode == 0, ".env must be listed in .gitignore"
 
 
+def test_root_workspace_is_the_local_definitions():
+    """The root workspace.yaml (for `dagster-webserver -w workspace.yaml` locally) loads what `dagster dev` loads."""
+    import tomllib
+
+    tool = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["dagster"]
+    (entry,) = deploy.load_yaml(PROJECT_ROOT / "workspace.yaml")["load_from"]
+    module = entry["python_module"]
+    assert (module["module_name"], module["location_name"]) == (tool["module_name"], tool["code_location_name"])
+    assert module["working_directory"] == "."
+
+
 def test_local_cli_ignores_the_deployment_files(tmp_path):
     """From the repository root with no DAGSTER_HOME, the dagster CLI reads a dagster.yaml in the current
     folder and prefers pyproject's [tool.dagster] over workspace.yaml: the local flow must load the
