@@ -64,11 +64,13 @@ def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
             silver_df = silver_tf.silver_rows(classified)
             silver_counts = write_months(silver_df, table, months)
             quarantine_counts = write_months(silver_tf.quarantine_rows(classified, contract), quarantine_table, months)
-            flags = silver_tf.flag_counts(silver_df)
-            flagged = silver_tf.flagged_row_counts(silver_df)
-            duplicate_keys = silver_tf.duplicate_key_rows(silver_df, contract)
         finally:
             classified.unpersist()
+        # Statistics come from the written files (small, columnar), not from more Spark jobs.
+        written = lake.read_months_pandas(table, months, columns=[*contract.key, "dq_flags"])
+        flags = silver_tf.flag_counts(written)
+        flagged = silver_tf.flagged_row_counts(written)
+        duplicate_keys = silver_tf.duplicate_key_rows(written, contract)
         quarantine_examples = lake.read_months_pandas(quarantine_table, months).head(5)
 
         unreconciled = {m: (bronze_counts[m], silver_counts[m], quarantine_counts[m]) for m in months if bronze_counts[m] != silver_counts[m] + quarantine_counts[m]}

@@ -23,6 +23,7 @@ Cleaning rules (the one place they are defined; each has a unit test):
 
 from __future__ import annotations
 
+import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -76,18 +77,37 @@ NUMERIC_TYPES = {"int", "double"}
 
 
 class _Rules:
-    """Collects, per column, the cleaned value and the flag / error expressions it raises."""
+    """Collects, per column, the flag / error expressions it raises."""
 
     def __init__(self) -> None:
-        self.values: list[F.Column] = []
+        self.flag_conditions: list[F.Column] = []
         self.flags: list[F.Column] = []
+        self.error_conditions: list[F.Column] = []
         self.errors: list[F.Column] = []
 
     def flag(self, condition: F.Column, name: str) -> None:
+        self.flag_conditions.append(condition)
         self.flags.append(F.when(condition, F.lit(name)))
 
     def error(self, condition: F.Column, column: str, raw: F.Column, reason: str) -> None:
+        self.error_conditions.append(condition)
         self.errors.append(F.when(condition, F.concat(F.lit(f"{column}="), F.coalesce(raw, F.lit("<empty>")), F.lit(f": {reason}"))))
+
+    @staticmethod
+    def _collect(conditions: list[F.Column], items: list[F.Column]) -> F.Column:
+        # Most rows are clean: build the array only for rows where some condition holds.
+        if not items:
+            return F.array().cast("array<string>")
+        raised = F.lit(False)
+        for condition in conditions:
+            raised = raised | F.coalesce(condition, F.lit(False))
+        return F.when(raised, F.array_compact(F.array(*items))).otherwise(F.array().cast("array<string>"))
+
+    def flag_array(self) -> F.Column:
+        return self._collect(self.flag_conditions, self.flags)
+
+    def error_array(self) -> F.Column:
+        return self._collect(self.error_conditions, self.errors)
 
 
 def _raw(column: str) -> F.Column:
@@ -195,8 +215,8 @@ def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> D
     df = bronze.select(
         *typed,
         *extra,
-        F.array_compact(F.array(*rules.flags)).alias("dq_flags"),
-        F.array_compact(F.array(*rules.errors)).alias("dq_errors"),
+        rules.flag_array().alias("dq_flags"),
+        rules.error_array().alias("dq_errors"),
         *raw_columns,
         "_source_file",
         "_source_row",
@@ -234,22 +254,20 @@ def quarantine_rows(classified: DataFrame, contract: SourceContract) -> DataFram
     )
 
 
-def flag_counts(silver: DataFrame) -> dict[str, dict[str, int]]:
-    """{month: {flag: rows}} for the metadata and checks."""
-    rows = silver.select("month", F.explode("dq_flags").alias("flag")).groupBy("month", "flag").count().collect()
+def flag_counts(silver: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """{month: {flag: rows}} from a silver frame holding `month` and `dq_flags`."""
+    flags = silver[["month", "dq_flags"]].explode("dq_flags").dropna()
     counts: dict[str, dict[str, int]] = {}
-    for r in rows:
-        counts.setdefault(r["month"], {})[r["flag"]] = r["count"]
+    for (month, flag), n in flags.groupby(["month", "dq_flags"]).size().items():
+        counts.setdefault(month, {})[flag] = int(n)
     return counts
 
 
-def flagged_row_counts(silver: DataFrame) -> dict[str, int]:
-    rows = silver.filter(F.size("dq_flags") > 0).groupBy("month").count().collect()
-    return {r["month"]: r["count"] for r in rows}
+def flagged_row_counts(silver: pd.DataFrame) -> dict[str, int]:
+    flagged = silver[silver["dq_flags"].map(len) > 0]
+    return {m: int(n) for m, n in flagged.groupby("month").size().items()}
 
 
-
-
-def duplicate_key_rows(silver: DataFrame, contract: SourceContract) -> int:
+def duplicate_key_rows(silver: pd.DataFrame, contract: SourceContract) -> int:
     """Rows sharing a key with another row (0 after the de-duplication above; the check proves it)."""
-    return silver.groupBy(*contract.key).count().filter("count > 1").agg(F.coalesce(F.sum("count"), F.lit(0))).first()[0]
+    return int(silver.duplicated(list(contract.key), keep=False).sum())

@@ -70,12 +70,14 @@ def _arrow_schema(df: DataFrame):
 
 
 def read_months(spark: SparkSession, table: Path, months: Iterable[str]) -> DataFrame | None:
-    """Read the given months of a table (missing months are skipped); None when none exists."""
-    present = [m for m in sorted(set(months)) if lake.month_dir(table, m).exists()]
-    if not present:
+    """Read the given months of a table (missing months are skipped); None when none exists.
+
+    The table root is read with a filter on `month` (partition pruning) rather than one path per
+    month: more than 32 paths make Spark list files with a distributed job."""
+    wanted = sorted(set(months))
+    if not any(lake.month_dir(table, m).exists() for m in wanted):
         return None
-    paths = [str(lake.month_dir(table, m)) for m in present]
-    return spark.read.option("basePath", str(table)).parquet(*paths)
+    return spark.read.parquet(str(table)).filter(F.col(lake.MONTH_COLUMN).isin(wanted))
 
 
 def month_of(date_col) -> F.Column:
