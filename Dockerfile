@@ -33,7 +33,7 @@ RUN uv sync --frozen --no-dev --no-editable --no-cache
 
 # Instance config for the webserver and daemon (run containers get it from the daemon), and the
 # workspace pointing them at the user_code service.
-COPY docker/dagster.yaml /opt/dagster/dagster_home/dagster.yaml
+COPY dagster.yaml /opt/dagster/dagster_home/dagster.yaml
 COPY docker/workspace.yaml ./docker/workspace.yaml
 RUN mkdir -p /opt/dagster/dagster_home/storage /opt/loan_pipeline/home /opt/loan_pipeline/data
 

@@ -16,7 +16,7 @@ import yaml
 from loan_pipeline import settings as settings_module
 from loan_pipeline.settings import PROJECT_ROOT, Settings
 
-DAGSTER_YAML = PROJECT_ROOT / "docker" / "dagster.yaml"
+DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
 WORKSPACE_YAML = PROJECT_ROOT / "docker" / "workspace.yaml"
 COMPOSE_YAML = PROJECT_ROOT / "docker-compose.yaml"
 

@@ -7,15 +7,29 @@
 # Idempotent and quick when everything is present: `apt-get update` runs only if something is missing.
 set -euo pipefail
 
+# Usage: scripts/system-deps.sh [java] [chromium] [docker-compose]   (default: all three)
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=(java chromium docker-compose)
+
 missing=()
-command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
-# A font package too: without any font, headless screenshots render text as boxes.
-command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
-command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+for component in "${wanted[@]}"; do
+    case "$component" in
+        java) command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless) ;;
+        # A font package too: without any font, headless screenshots render text as boxes.
+        chromium) command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation) ;;
+        docker-compose) command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose) ;;
+        *) echo "system-deps: unknown component $component" >&2; exit 2 ;;
+    esac
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "system-deps: java, chromium and docker-compose already installed"
+    echo "system-deps: ${wanted[*]} already installed"
     exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: missing ${missing[*]} and no apt-get here; install a Java 17 runtime (and, for the tests," >&2
+    echo "chromium and docker-compose) with your system's package manager, then run again" >&2
+    exit 1
 fi
 
 SUDO=""

@@ -42,7 +42,7 @@ class PostgresDatabase:
 
     @property
     def dagster_env(self) -> dict[str, str]:
-        """The DAGSTER_POSTGRES_* variables docker/dagster.yaml reads, pointing at this database."""
+        """The DAGSTER_POSTGRES_* variables dagster.yaml reads, pointing at this database."""
         return {
             "DAGSTER_POSTGRES_HOST": PG_HOST,
             "DAGSTER_POSTGRES_PORT": str(PG_PORT),

@@ -1,7 +1,7 @@
 """The docker-compose deployment, checked without a Docker engine.
 
 docker-compose itself validates and resolves docker-compose.yaml; Dagster's own schema validates
-docker/dagster.yaml; then the tests check that the pieces agree: every path the code reads or
+dagster.yaml; then the tests check that the pieces agree: every path the code reads or
 writes is on a volume mounted at the same place in the code server and in launched runs, every
 setting reaches the run containers, names match across files, and no secret is committed.
 """
@@ -186,7 +186,7 @@ def test_run_launcher_network_is_the_compose_network(compose, instance_config):
 def test_every_setting_reaches_the_run_containers(compose, instance_config):
     passed = set(instance_config["run_launcher"]["config"]["env_vars"])
     needed = set(deploy.pipeline_env_vars()) | set(deploy.POSTGRES_ENV_VARS)
-    assert needed - passed == set(), f"add to run_launcher.env_vars in docker/dagster.yaml: {sorted(needed - passed)}"
+    assert needed - passed == set(), f"add to run_launcher.env_vars in dagster.yaml: {sorted(needed - passed)}"
     # Bare names are copied from the launching process: the daemon (queued runs) and the webserver.
     for name in ("daemon", "webserver", "user_code"):
         env = compose["services"][name]["environment"]
@@ -246,7 +246,7 @@ def test_image_gets_the_project_but_no_secret_or_local_state():
     patterns = [line.strip() for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     copied = [src for line in dockerfile.splitlines() if line.startswith("COPY ") for src in line.split()[1:-1]]
-    assert {"pyproject.toml", "uv.lock", "loan_pipeline", "docker/dagster.yaml", "docker/workspace.yaml"} <= set(copied)
+    assert {"pyproject.toml", "uv.lock", "loan_pipeline", "dagster.yaml", "docker/workspace.yaml"} <= set(copied)
     for src in copied:
         assert (PROJECT_ROOT / src).exists(), f"Dockerfile copies {src}, which does not exist"
         assert not _dockerignored(src, patterns), f"Dockerfile copies {src}, which .dockerignore excludes"
@@ -287,13 +287,15 @@ def test_root_workspace_is_the_local_definitions():
 
 
 def test_local_cli_ignores_the_deployment_files(tmp_path):
-    """From the repository root with no DAGSTER_HOME, the dagster CLI reads a dagster.yaml in the current
-    folder and prefers pyproject's [tool.dagster] over workspace.yaml: the local flow must load the
-    definitions in-process on a temporary SQLite instance, needing neither Postgres nor Docker."""
-    assert not (PROJECT_ROOT / "dagster.yaml").exists(), "a root dagster.yaml would configure every local dagster command"
+    """The local flow sets DAGSTER_HOME (as ./dev does), so the root dagster.yaml of the deployment is not
+    read: from the repository root the definitions load on SQLite, needing neither Postgres nor Docker."""
+    dev_script = (PROJECT_ROOT / "dev").read_text()
+    assert 'export DAGSTER_HOME="${DAGSTER_HOME:-$ROOT/var/dagster_home}"' in dev_script
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
     result = subprocess.run(
         [bin_path("dagster"), "definitions", "validate"], cwd=PROJECT_ROOT,
-        env=clean_env(LOAN_PIPELINE_HOME=str(tmp_path)), capture_output=True, text=True, timeout=300,
+        env=clean_env(LOAN_PIPELINE_HOME=str(tmp_path), DAGSTER_HOME=str(dagster_home)), capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Validation successful for code location loan_pipeline" in result.stderr + result.stdout

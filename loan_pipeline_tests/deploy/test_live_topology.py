@@ -1,7 +1,7 @@
 """The deployment's process topology, live, without Docker.
 
 Postgres (a fresh database) + `dagster api grpc` + `dagster-daemon run` + `dagster-webserver`, all on
-the instance configuration of docker/dagster.yaml with only the run launcher swapped for local
+the instance configuration of dagster.yaml with only the run launcher swapped for local
 subprocesses. A partitioned materialization is launched through the webserver's GraphQL API, queued,
 dequeued by the daemon, run against the code server, and must land in Postgres and in the lake; a
 sensor running by default must be ticked by the daemon. Then everything is stopped with SIGTERM.
