@@ -12,6 +12,7 @@ from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.settings import load_settings
 from loan_pipeline.transforms.model_store import ModelStore
+from loan_pipeline.transforms.scoring import PREDICTION_COLUMNS
 from loan_pipeline.transforms.monitoring import matured_cohort, monitoring_frame, monitoring_row
 
 MOB = load_settings().label.mob
@@ -44,6 +45,7 @@ def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelin
     months = sorted(context.partition_keys)
     cohorts = {m: cohort_month(m, mob) for m in months}
     preds = lake.read_months_pandas(settings.table_path("predictions", "predictions"), sorted(set(months) | set(cohorts.values())))
+    preds = preds.reindex(columns=list(dict.fromkeys([*PREDICTION_COLUMNS, *preds.columns])))  # no predictions yet: empty, typed
     labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"), months)
     features = lake.read_months_pandas(settings.table_path("gold", "gold_features"), months)
     references: dict[str, dict] = {}
@@ -82,10 +84,14 @@ def performance_dashboard(pipeline_settings: LoanPipelineSettings) -> dg.Materia
 
     settings = pipeline_settings.get()
     history = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"))
-    matured = history[history["n_matched"] > 0]
-    preds = lake.read_months_pandas(settings.table_path("predictions", "predictions"), matured["cohort_month"].tolist())
-    labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"), matured["monitoring_month"].tolist())
-    cohort = matured_cohort(preds, labels) if len(preds) else matured_cohort(preds.reindex(columns=["loan_id", "model_version", "prediction_proba", "prediction"]), labels)
+    matured = history[history["n_matched"] > 0] if len(history) else history
+    if len(matured):
+        preds = lake.read_months_pandas(settings.table_path("predictions", "predictions"), matured["cohort_month"].tolist())
+        labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"), matured["monitoring_month"].tolist())
+        cohort = matured_cohort(preds, labels)
+    else:  # no matured cohort scored yet (e.g. before the first champion's loans reach mob 6): empty charts
+        cohort = pd.DataFrame({"loan_id": [], "prediction_proba": [], "prediction": [], "label": []})
+        matured = pd.DataFrame(columns=["monitoring_month", "cohort_month", "n_matched", "auc", "precision", "recall", "f1", "psi_score", "breaches"])
     summary = build_dashboard(cohort, matured, settings.reports, settings.thresholds.min_auc)
     png = open(summary["png"], "rb").read()
     return dg.MaterializeResult(

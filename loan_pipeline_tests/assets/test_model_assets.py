@@ -190,3 +190,18 @@ def test_sensor_ignores_months_without_breach(tmp_path):
             resources={"pipeline_settings": settings},
         )
         assert list(governance_sensor(ctx) or []) == []
+
+
+def test_monitoring_and_dashboard_before_any_prediction(tmp_path):
+    settings = LoanPipelineSettings(home=str(tmp_path / "home"))
+    s = settings.get()
+    features, labels = make_gold(first="2023-01-01", last="2023-03-01", per_month=20)
+    months = month_keys("2023-01-01", "2023-09-01")
+    lake.write_months_pandas(features, s.table_path("gold", "gold_features"), months)
+    lake.write_months_pandas(labels, s.table_path("gold", "gold_labels"), months)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(ASSETS, instance=instance, resources={"pipeline_settings": settings}, tags=_range("2023-07-01", "2023-09-01"))
+    assert result.success
+    mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring"))
+    assert list(mon["n_labels"]) == [20, 20, 20] and (mon["n_matched"] == 0).all() and (mon["breaches"] == "").all()
+    assert (s.reports / "performance_dashboard.png").exists()

@@ -34,3 +34,10 @@ def test_dashboard_six_charts(tmp_path):
     assert list(monthly["monitoring_month"]) == months and (monthly["auc_threshold"] == 0.70).all()
     hist = pd.read_csv(data / "probability_histogram.csv")
     assert hist["count_label_1"].sum() == y.sum()
+
+
+def test_dashboard_without_any_matured_cohort(tmp_path):
+    cohort = pd.DataFrame({"loan_id": [], "prediction_proba": [], "prediction": [], "label": []})
+    history = pd.DataFrame(columns=["monitoring_month", "cohort_month", "n_matched", "auc", "precision", "recall", "f1", "psi_score", "breaches"])
+    summary = build_dashboard(cohort, history, tmp_path)
+    assert (tmp_path / "performance_dashboard.png").exists() and summary["pooled_cohort_rows"] == 0 and summary["months"] == []
