@@ -18,6 +18,8 @@ import pandas as pd
 
 import dagster as dg
 
+from loan_pipeline.files import atomic_open
+
 from loan_pipeline import lake
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
@@ -70,10 +72,8 @@ class SegmentationPaths:
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    with atomic_open(path) as fh:
+        df.to_parquet(fh, index=False)
 
 
 def _write_json(obj: object, path: Path) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+from loan_pipeline.files import atomic_write_bytes
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,10 +165,7 @@ def generate_test_customer(seed: int = DEFAULT_SEED) -> pd.DataFrame:
 
 def _write_text(path: Path, text: str) -> None:
     # Rename into place: a half-written file never looks like a complete data set.
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, text.encode())
 
 
 def generate_cc_general(out_dir: Path, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED) -> dict[str, int]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from functools import partial
@@ -35,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loan_pipeline.files import atomic_open
 from loan_pipeline.sources.schemas import (
     ATTRIBUTES,
     CLICKSTREAM,
@@ -508,19 +508,8 @@ def _financials_columns(rng: np.random.Generator, ids, profile: pd.DataFrame, lo
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], int]) -> int:
-    """Write through a temp file in the same folder and rename it over `path`: readers and a killed
-    run see the old file or the complete new one, never half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            rows = write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())  # the rename must not land before the data
-        os.replace(tmp, path)
-        return rows
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as fh:
+        return write(fh)
 
 
 def _csv_field(values: "np.ndarray | pa.Array") -> pa.Array:

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from loan_pipeline.features import (
-    CATEGORICAL_FEATURES, CLICKSTREAM_NUMERIC, MODEL_FEATURES, PROFILE_NUMERIC, loan_type_column,
+    CATEGORICAL_FEATURES, MODEL_FEATURES, PROFILE_NUMERIC, loan_type_column,
 )
 from loan_pipeline.settings import LabelDefinition
 from loan_pipeline.sources.schemas import CLICKSTREAM_FEATURES, LOAN_TYPES

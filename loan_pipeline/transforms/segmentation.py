@@ -28,7 +28,6 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import warnings
@@ -44,6 +43,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
+from loan_pipeline.files import atomic_write_bytes, sha256_bytes, sha256_file  # noqa: F401 (used by assets)
 from loan_pipeline.sources.cc_generator import CC_COLUMNS, CC_CUSTOMERS_FILE, CC_ID, CC_INT_COLUMNS, CC_TEST_FILE
 
 # --- the CC GENERAL layout (columns defined with the sample generator in sources/) ------------------
@@ -368,27 +368,6 @@ def stability_ari(previous_model: Pipeline | None, model: Pipeline, df: pd.DataF
 
 
 # --- persistence -----------------------------------------------------------------------------------
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write next to the target and rename over it, so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def model_bytes(bundle: dict) -> bytes:

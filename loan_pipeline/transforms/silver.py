@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from loan_pipeline.sources.schemas import (
-    ATTRIBUTES, CREDIT_MIX, FINANCIALS, LMS, OCCUPATIONS, PAYMENT_BEHAVIOURS, PAYMENT_OF_MIN_AMOUNT, SourceContract,
+    ATTRIBUTES, CREDIT_MIX, LMS, OCCUPATIONS, PAYMENT_BEHAVIOURS, PAYMENT_OF_MIN_AMOUNT, SourceContract,
 )
 
 PLACEHOLDER_PATTERN = r"^(_+|!@9#%8|__-?[0-9]+__)$"
