@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline import lake
-from loan_pipeline.assets.metadata import table_metadata
+from loan_pipeline.assets.metadata import schema_contract_result, table_metadata
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.sources.schemas import LMS, SOURCES, SourceContract
@@ -32,7 +32,10 @@ def build_bronze_asset(contract: SourceContract) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"spark", "parquet"},
         description=f"Rows of {contract.file_name} whose {contract.date_column} falls in the month, as text, with lineage.",
-        check_specs=[dg.AssetCheckSpec("month_not_empty", asset=name, description="Every month in the run has rows.")],
+        check_specs=[
+            dg.AssetCheckSpec("schema_contract", asset=name, description="Written columns: the contract's, as text, plus lineage."),
+            dg.AssetCheckSpec("month_not_empty", asset=name, description="Every month in the run has rows."),
+        ],
     )
     def _bronze(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
         settings = pipeline_settings.get()
@@ -61,6 +64,7 @@ def build_bronze_asset(contract: SourceContract) -> dg.AssetsDefinition:
                 "source_months": f"{present[0]} .. {present[-1]}" if present else "none",
             },
             check_results=[
+                schema_contract_result(table, months, bronze_tf.bronze_schema(contract)),
                 dg.AssetCheckResult(
                     check_name="month_not_empty",
                     passed=not empty,

@@ -7,7 +7,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import functions as F
 
 from loan_pipeline import lake
-from loan_pipeline.assets.metadata import table_metadata
+from loan_pipeline.assets.metadata import schema_contract_result, table_metadata
 from loan_pipeline.assets.silver import silver_name
 from loan_pipeline.partitions import month_span, monthly_partitions, months_back
 from loan_pipeline.resources import LoanPipelineSettings
@@ -49,6 +49,7 @@ def _share(part: int, whole: int) -> float:
     kinds={"spark", "parquet"},
     description="One row per loan applied in the month, built only from records dated on or before its application date.",
     check_specs=[
+        dg.AssetCheckSpec("schema_contract", asset="gold_features", description="Written columns and types equal GOLD_FEATURES_SCHEMA."),
         dg.AssetCheckSpec("one_row_per_loan", asset="gold_features", description="Exactly the month's applications (mob-0 loans), each once."),
         dg.AssetCheckSpec("no_future_data", asset="gold_features", description="No record used is dated after the loan's application date."),
         dg.AssetCheckSpec("profile_coverage", asset="gold_features", description="Share of loans whose attributes and financials were found."),
@@ -81,6 +82,7 @@ def gold_features(context: dg.AssetExecutionContext, pipeline_settings: LoanPipe
     yield dg.MaterializeResult(
         metadata={**table_metadata(table, counts), "profile_coverage": coverage},
         check_results=[
+            schema_contract_result(table, months, gold_tf.GOLD_FEATURES_SCHEMA),
             dg.AssetCheckResult(
                 check_name="one_row_per_loan",
                 passed=not mismatched and stats["rows"] == stats["loans"],
@@ -103,6 +105,7 @@ def gold_features(context: dg.AssetExecutionContext, pipeline_settings: LoanPipe
     kinds={"spark", "parquet"},
     description="Labels that became observable in the month: loans reaching the label's months-on-book then (default dpd>=30 at mob 6).",
     check_specs=[
+        dg.AssetCheckSpec("schema_contract", asset="gold_labels", description="Written columns and types equal GOLD_LABELS_SCHEMA."),
         dg.AssetCheckSpec("one_label_per_loan", asset="gold_labels"),
         dg.AssetCheckSpec("label_rate_sane", asset="gold_labels", description="Per month with labels: default rate within the configured band."),
     ],
@@ -122,6 +125,7 @@ def gold_labels(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
     yield dg.MaterializeResult(
         metadata={**table_metadata(table, counts), "label_rate_per_month": dg.MetadataValue.json(rates), "label_definition": settings.label.name},
         check_results=[
+            schema_contract_result(table, months, gold_tf.GOLD_LABELS_SCHEMA),
             dg.AssetCheckResult(check_name="one_label_per_loan", passed=bool(frame["loan_id"].is_unique), metadata={"rows": len(frame)}),
             dg.AssetCheckResult(
                 check_name="label_rate_sane", passed=not out_of_band,

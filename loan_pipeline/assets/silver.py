@@ -6,7 +6,7 @@ from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline import lake
 from loan_pipeline.assets.bronze import bronze_name
-from loan_pipeline.assets.metadata import table_metadata
+from loan_pipeline.assets.metadata import schema_contract_result, table_metadata
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.sources.schemas import SOURCES, SourceContract
@@ -31,6 +31,7 @@ def _share(part: int, whole: int) -> float:
 def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
     name = silver_name(contract)
     checks = {
+        "schema_contract": "Written columns and types equal the silver contract (transforms/silver.py: silver_schema).",
         "reconciles_with_bronze": "Per month: bronze rows = silver rows + quarantined rows (nothing dropped).",
         "keys_unique": f"No two silver rows share the key {contract.key}.",
         "quarantine_share": "Per month: quarantined share of bronze rows within the configured maximum.",
@@ -90,6 +91,7 @@ def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
                 "flag_counts_per_month": dg.MetadataValue.json(flags),
             },
             check_results=[
+                schema_contract_result(table, months, silver_tf.silver_schema(contract)),
                 dg.AssetCheckResult(
                     check_name="reconciles_with_bronze", passed=not unreconciled,
                     metadata={"mismatches (bronze, silver, quarantined)": dg.MetadataValue.json(unreconciled)},

@@ -125,3 +125,11 @@ def describe_invalid_rows(invalid: pd.DataFrame, raw: RawFile, contract: SourceC
 def staged_rows(df: DataFrame, contract: SourceContract) -> DataFrame:
     """Every row of the file with its month (or INVALID_MONTH), values as text, lineage kept."""
     return with_placement(df).select(*contract.columns, CORRUPT, *LINEAGE_COLUMNS, "month")
+
+
+def bronze_schema(contract: SourceContract) -> dict[str, str]:
+    """The Arrow schema bronze writes: every contract column as text, plus lineage."""
+    return {
+        **{c: "string" for c in (*contract.columns, CORRUPT)},
+        "_source_file": "string", "_source_sha256": "string", "_source_row": "int64", "_ingested_at": "string",
+    }

@@ -27,6 +27,17 @@ from loan_pipeline.transforms.spark_lake import month_of
 
 LINEAGE_DATES = ("profile_snapshot_date", "financials_snapshot_date", "clickstream_last_date")
 GOLD_FEATURE_COLUMNS = ("loan_id", "Customer_ID", "application_date", *MODEL_FEATURES, *LINEAGE_DATES, "month")
+# Arrow types of what gold writes; the schema-contract checks compare the written files against these.
+GOLD_FEATURES_SCHEMA = {
+    "loan_id": "string", "Customer_ID": "string", "application_date": "date32[day]",
+    **{c: "double" for c in MODEL_FEATURES if c not in CATEGORICAL_FEATURES},
+    **{c: "string" for c in CATEGORICAL_FEATURES},
+    **{c: "date32[day]" for c in LINEAGE_DATES},
+}
+GOLD_LABELS_SCHEMA = {
+    "loan_id": "string", "Customer_ID": "string", "application_month": "string", "label_month": "string",
+    "mob": "int32", "dpd": "int32", "label": "int32", "label_definition": "string",
+}
 
 
 def applications(lms: DataFrame, months: list[str]) -> DataFrame:

@@ -271,3 +271,18 @@ def flagged_row_counts(silver: pd.DataFrame) -> dict[str, int]:
 def duplicate_key_rows(silver: pd.DataFrame, contract: SourceContract) -> int:
     """Rows sharing a key with another row (0 after the de-duplication above; the check proves it)."""
     return int(silver.duplicated(list(contract.key), keep=False).sum())
+
+
+ARROW_TYPES = {"string": "string", "int": "int32", "double": "double", "date": "date32[day]"}
+LMS_DERIVED = {"mob": "int32", "installments_missed": "int32", "dpd": "int32"}
+
+
+def silver_schema(contract: SourceContract) -> dict[str, str]:
+    """The Arrow schema silver writes for a source (the schema-contract check compares against it)."""
+    schema = {c: ARROW_TYPES[t] for c, t in contract.silver_types.items()}
+    if contract is ATTRIBUTES:
+        schema["ssn_valid"] = "bool"
+    schema.update({"dq_flags": "list<element: string>", "_source_file": "string", "_source_row": "int64"})
+    if contract is LMS:
+        schema.update(LMS_DERIVED)
+    return schema

@@ -49,6 +49,8 @@ def test_nothing_is_dropped_between_bronze_and_silver(ingested):
     home, _, _, result = ingested
     checks = check_results(result)
     for source in ("lms", "clickstream", "attributes", "financials"):
+        assert checks[(f"bronze_{source}", "schema_contract")].passed
+        assert checks[(f"silver_{source}", "schema_contract")].passed
         assert checks[(f"silver_{source}", "reconciles_with_bronze")].passed
         assert checks[(f"silver_{source}", "keys_unique")].passed
         months = lake.available_months(_table(home, "bronze", f"bronze_{source}"))
@@ -74,6 +76,8 @@ def test_gold_features_has_one_row_per_application(ingested, sample_dir):
     assert features.groupby("month").size().to_dict() == expected
     assert features["loan_id"].is_unique and len(features) == 400
     assert check_results(result)[("gold_features", "one_row_per_loan")].passed
+    assert check_results(result)[("gold_features", "schema_contract")].passed
+    assert check_results(result)[("gold_labels", "schema_contract")].passed
 
 
 def test_gold_features_use_nothing_dated_after_the_application(ingested, sample_dir):
