@@ -30,7 +30,7 @@ def score(features: pd.DataFrame, month: str, pipeline, bundle: dict) -> pd.Data
         return empty_predictions()
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):  # see training.fit_candidate
+    with threadpool_limits(limits=1):  # see training.fit_candidates
         proba = pipeline.predict_proba(model_inputs(features, bundle["features"]))[:, 1]
     threshold = float(bundle["threshold"])
     return pd.DataFrame(

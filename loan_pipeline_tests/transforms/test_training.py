@@ -85,6 +85,9 @@ def test_preprocessing_is_fit_on_the_train_split_only():
         np.testing.assert_allclose(imputer.statistics_, train[numeric].median().to_numpy())
         scaler = cand.pipeline.named_steps["preprocess"].named_transformers_["num"].named_steps["scale"]
         np.testing.assert_allclose(scaler.mean_, train[numeric].fillna(train[numeric].median()).mean().to_numpy(), rtol=1e-9)
+        # the saved Pipeline reproduces the scores the candidate was evaluated with
+        oot = frame[frame["application_month"].isin(w.oot)]
+        np.testing.assert_allclose(cand.pipeline.predict_proba(T.model_inputs(oot, MODEL_FEATURES))[:, 1], cand.proba["oot"])
     # the signal is learnable: every candidate is far better than chance out of time
     assert all(c.auc["oot"] > 0.75 for c in candidates)
 
@@ -156,3 +159,14 @@ def test_feature_importances_find_the_signal():
     for cand in candidates:  # native importances (RF), |coef| (LR), permutation AUC drop (HistGradientBoosting)
         top = T.feature_importances(cand.pipeline, top=3, X=T.model_inputs(val, MODEL_FEATURES), y=val["label"].to_numpy())
         assert {"Credit_History_Months", "loan_amt"} <= {name for name, _ in top}, (cand.name, top)
+
+
+def test_permutation_importance_for_estimators_without_their_own():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    features, labels = make_gold(per_month=80)
+    frame = T.labelled_frame(features, labels, "2024-12-01")
+    X, y = T.model_inputs(frame, ["Credit_History_Months", "loan_amt", "Age", "Credit_Mix"]), frame["label"].to_numpy()
+    pipe = T.build_pipeline(KNeighborsClassifier(50), list(X.columns)).fit(X, y)
+    top = T.feature_importances(pipe, top=2, X=X, y=y)
+    assert {name for name, _ in top} == {"Credit_History_Months", "loan_amt"}
