@@ -7,12 +7,17 @@ in the UI afterwards) and on the configured data (LOAN_PIPELINE_DATA_DIR, sample
 2. model lifecycle over all months in ONE run: model chain (first champion at the first month with enough
    matured labels), predictions, monitoring, dashboard;
 3. governance: governance.retrain_requests — the SAME pure function the sensor uses — on the monitoring
-   history; each breach not yet handled (its stable run key has no run on this instance) launches
-   retrain_job for that month with the sensor's tags; if any ran, the lifecycle is replayed from the
-   first retrained month so later months, monitoring and the dashboard reflect the new champions;
+   history; the breaches not yet handled (stable run key without a run on this instance, either the
+   sensor's dagster/run_key or a previous cycle's loan_pipeline/run_key.<month> tag) are retrained in ONE
+   replay run of the lifecycle from the first breached month: forced retrains of those months (the
+   champion rule still applies), then the chain, scores, monitoring and dashboard follow the new
+   champions. Repeated (at most 3 rounds) while a replay surfaces a new, unhandled breach;
 4. prints where the outputs are and the AUC per split of every candidate of the latest model.
 
-The same jobs run from the UI or with `dagster job execute -m loan_pipeline.definitions -j end_to_end_job`.
+Options: --month M (only that month, e.g. the new one: ingest, lifecycle, governance), --skip-ingest.
+The same jobs run from the UI or with `dagster job execute -m loan_pipeline.definitions -j end_to_end_job
+--tags '{"dagster/asset_partition_range_start": "2023-01-01", "dagster/asset_partition_range_end": "2025-11-01"}'`
+(there, governance retrains come from the sensor in the daemon).
 """
 
 from __future__ import annotations
