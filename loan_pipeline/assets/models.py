@@ -8,7 +8,6 @@ forward or trains a challenger that must beat it out of time. The chain's state 
 
 import base64
 
-import pandas as pd
 from sklearn.metrics import roc_curve
 
 import dagster as dg

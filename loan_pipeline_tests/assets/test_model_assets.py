@@ -21,7 +21,6 @@ from loan_pipeline.assets.monitoring import monitoring, performance_dashboard
 from loan_pipeline.assets.predictions import predictions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.sensors import governance_sensor
-from loan_pipeline.settings import load_settings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
 from loan_pipeline_tests.transforms.test_training import make_gold, month_keys
