@@ -13,7 +13,6 @@ All writes go through a temp file + rename, so a reader never sees a half-writte
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -23,17 +22,11 @@ from typing import Any
 
 import joblib
 
+from loan_pipeline.files import atomic_write_bytes, sha256_file
+
 
 class BundleIntegrityError(RuntimeError):
     """A model bundle whose artefact does not match its recorded sha256."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def library_versions() -> dict[str, str]:
@@ -50,20 +43,8 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _atomic_write_json(path: Path, obj: Any) -> None:
-    _atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default).encode())
+    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default).encode())
 
 
 def _json_default(value):
