@@ -14,6 +14,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 import dagster as dg
+from loan_pipeline.partitions import range_tags
 
 from loan_pipeline import lake
 from loan_pipeline.assets.models import model
@@ -29,10 +30,6 @@ FIRST, LAST = "2024-09-01", "2025-07-01"
 ASSETS = [model, predictions, monitoring, performance_dashboard]
 
 
-def _range(first, last):
-    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-
-
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory):
     """Gold-like data for loans applied 2023-01..2025-01 (labels 2023-07..2025-07) and ONE single-run backfill
@@ -45,7 +42,7 @@ def lifecycle(tmp_path_factory):
     lake.write_months_pandas(features, s.table_path("gold", "gold_features"), all_months)
     lake.write_months_pandas(labels, s.table_path("gold", "gold_labels"), all_months)
     instance = dg.DagsterInstance.local_temp(str(tmp_path_factory.mktemp("dagster_home")))
-    result = dg.materialize(ASSETS, instance=instance, resources={"pipeline_settings": settings}, tags=_range(FIRST, LAST))
+    result = dg.materialize(ASSETS, instance=instance, resources={"pipeline_settings": settings}, tags=range_tags(FIRST, LAST))
     assert result.success
     yield {"settings": settings, "s": s, "instance": instance, "features": features, "labels": labels, "result": result}
     instance.dispose()
@@ -199,7 +196,7 @@ def test_monitoring_and_dashboard_before_any_prediction(tmp_path):
     lake.write_months_pandas(features, s.table_path("gold", "gold_features"), months)
     lake.write_months_pandas(labels, s.table_path("gold", "gold_labels"), months)
     with dg.instance_for_test() as instance:
-        result = dg.materialize(ASSETS, instance=instance, resources={"pipeline_settings": settings}, tags=_range("2023-07-01", "2023-09-01"))
+        result = dg.materialize(ASSETS, instance=instance, resources={"pipeline_settings": settings}, tags=range_tags("2023-07-01", "2023-09-01"))
     assert result.success
     mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring"))
     assert list(mon["n_labels"]) == [20, 20, 20] and (mon["n_matched"] == 0).all() and (mon["breaches"] == "").all()

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import dagster as dg
+from loan_pipeline.partitions import range_tags
 
 from loan_pipeline import lake
 from loan_pipeline.assets import segmentation as assets
@@ -200,10 +201,6 @@ def silver_home(tmp_path):
     return tmp_path
 
 
-def month_range(first: str, last: str) -> dict[str, str]:
-    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-
-
 def gold(home) -> pd.DataFrame:
     return lake.read_months_pandas(LoanPipelineSettings(home=str(home)).get().table_path("gold", "customer_segments"))
 
@@ -213,7 +210,7 @@ def report(home, month: str) -> dict:
 
 
 def test_customer_segments_backfill_in_one_run(silver_home):
-    result = materialize([assets.customer_segments], silver_home, tags=month_range("2023-01-01", "2023-04-01"))
+    result = materialize([assets.customer_segments], silver_home, tags=range_tags("2023-01-01", "2023-04-01"))
     assert result.success
     out = gold(silver_home)
     assert out.groupby("month").size().to_dict() == {"2023-01-01": 150, "2023-02-01": 150, "2023-03-01": 4}
@@ -248,7 +245,7 @@ def test_customer_segments_backfill_in_one_run(silver_home):
 
 
 def test_customer_segments_single_month_equals_the_backfill(silver_home, tmp_path):
-    materialize([assets.customer_segments], silver_home, tags=month_range("2023-01-01", "2023-02-01"))
+    materialize([assets.customer_segments], silver_home, tags=range_tags("2023-01-01", "2023-02-01"))
     backfilled = gold(silver_home)
     ari = report(silver_home, "2023-02-01")["ari_vs_previous"]
     materialize([assets.customer_segments], silver_home, partition_key="2023-02-01")
