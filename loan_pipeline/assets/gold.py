@@ -7,7 +7,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import functions as F
 
 from loan_pipeline import lake
-from loan_pipeline.assets.metadata import schema_contract_result, table_metadata
+from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
 from loan_pipeline.assets.silver import silver_name
 from loan_pipeline.partitions import month_span, monthly_partitions, months_back
 from loan_pipeline.resources import LoanPipelineSettings
@@ -30,10 +30,6 @@ def _read_silver(spark, settings, contract, first: str, last: str):
     if df is None:
         raise dg.Failure(f"{silver_name(contract)} has no materialized month in {first} .. {last}; materialize it first")
     return df
-
-
-def _share(part: int, whole: int) -> float:
-    return round(part / whole, 6) if whole else 0.0
 
 
 @dg.asset(
@@ -78,7 +74,7 @@ def gold_features(context: dg.AssetExecutionContext, pipeline_settings: LoanPipe
     covered = (written["profile_snapshot_date"].notna() & written["financials_snapshot_date"].notna()).sum()
     stats = {"rows": len(written), "loans": written["loan_id"].nunique(), "future": int(future), "covered": int(covered)}
     mismatched = {m: (counts[m], expected.get(m, 0)) for m in months if counts[m] != expected.get(m, 0)}
-    coverage = _share(stats["covered"] or 0, stats["rows"])
+    coverage = share(stats["covered"] or 0, stats["rows"])
     yield dg.MaterializeResult(
         metadata={**table_metadata(table, counts), "profile_coverage": coverage},
         check_results=[

@@ -12,6 +12,11 @@ from loan_pipeline import lake
 PREVIEW_ROWS = 5
 
 
+def share(part: int, whole: int) -> float:
+    """part / whole rounded for display; 0 for an empty month."""
+    return round(part / whole, 6) if whole else 0.0
+
+
 def table_metadata(table: Path, rows_per_month: dict[str, int], preview_columns: list[str] | None = None) -> dict:
     months_with_rows = [m for m, n in sorted(rows_per_month.items()) if n]
     preview = lake.read_months_pandas(table, months_with_rows[:1], columns=preview_columns).head(PREVIEW_ROWS)

@@ -6,7 +6,7 @@ from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline import lake
 from loan_pipeline.assets.bronze import bronze_name
-from loan_pipeline.assets.metadata import schema_contract_result, table_metadata
+from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.sources.schemas import SOURCES, SourceContract
@@ -22,10 +22,6 @@ def silver_name(contract: SourceContract) -> str:
 
 def quarantine_name(contract: SourceContract) -> str:
     return f"quarantine_{contract.name}"
-
-
-def _share(part: int, whole: int) -> float:
-    return round(part / whole, 6) if whole else 0.0
 
 
 def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
@@ -75,8 +71,8 @@ def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
         quarantine_examples = lake.read_months_pandas(quarantine_table, months).head(5)
 
         unreconciled = {m: (bronze_counts[m], silver_counts[m], quarantine_counts[m]) for m in months if bronze_counts[m] != silver_counts[m] + quarantine_counts[m]}
-        quarantine_shares = {m: _share(quarantine_counts[m], bronze_counts[m]) for m in months}
-        flagged_shares = {m: _share(flagged.get(m, 0), silver_counts[m]) for m in months}
+        quarantine_shares = {m: share(quarantine_counts[m], bronze_counts[m]) for m in months}
+        flagged_shares = {m: share(flagged.get(m, 0), silver_counts[m]) for m in months}
         too_many_quarantined = {m: s for m, s in quarantine_shares.items() if s > quality.max_quarantined_share}
         too_many_flagged = {m: s for m, s in flagged_shares.items() if s > quality.max_flagged_share}
         example_text = "; ".join(

@@ -38,7 +38,6 @@ MAX_EXAMPLES = 5
 class RawFile:
     path: Path
     sha256: str
-    size_bytes: int
 
 
 def inspect_raw_file(data_dir: Path, contract: SourceContract) -> RawFile:
@@ -56,7 +55,7 @@ def inspect_raw_file(data_dir: Path, contract: SourceContract) -> RawFile:
         unexpected = [c for c in header if c not in expected]
         detail = f"missing columns {missing}, unexpected columns {unexpected}" if (missing or unexpected) else "columns out of order"
         raise DataContractError(f"{path}: header does not match the {contract.name} contract: {detail}; header is {header}")
-    return RawFile(path=path, sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content))
+    return RawFile(path=path, sha256=hashlib.sha256(content).hexdigest())
 
 
 def _check_utf8(path: Path, content: bytes) -> None:

@@ -26,7 +26,6 @@ from loan_pipeline.sources.schemas import CLICKSTREAM_FEATURES, LOAN_TYPES
 from loan_pipeline.transforms.spark_lake import month_of
 
 LINEAGE_DATES = ("profile_snapshot_date", "financials_snapshot_date", "clickstream_last_date")
-GOLD_FEATURE_COLUMNS = ("loan_id", "Customer_ID", "application_date", *MODEL_FEATURES, *LINEAGE_DATES, "month")
 # Arrow types of what gold writes; the schema-contract checks compare the written files against these.
 GOLD_FEATURES_SCHEMA = {
     "loan_id": "string", "Customer_ID": "string", "application_date": "date32[day]",
