@@ -8,8 +8,6 @@ forward or trains a challenger that must beat it out of time. The chain's state 
 
 import base64
 
-from sklearn.metrics import roc_curve
-
 import dagster as dg
 
 from loan_pipeline import lake
@@ -69,7 +67,10 @@ def training_metadata(training: dict) -> dict:
     for c in rows:
         mark = " (selected)" if c.name == training["best"].name else ""
         table += f"| {c.name}{mark} | " + " | ".join(f"{c.auc[s]:.4f}" for s in SPLITS) + f" | {c.fit_seconds:.2f} |\n"
-    from loan_pipeline.transforms.dashboard import roc_png  # matplotlib only when a model is trained
+    # scikit-learn and matplotlib are imported when a model is trained, not when the definitions load.
+    from sklearn.metrics import roc_curve
+
+    from loan_pipeline.transforms.dashboard import roc_png
 
     best, y = training["best"], training["y"]
     curves = {}

@@ -20,8 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from loan_pipeline.files import atomic_write_bytes, sha256_file
 
 
@@ -30,6 +28,9 @@ class BundleIntegrityError(RuntimeError):
 
 
 def library_versions() -> dict[str, str]:
+    # joblib (and scikit-learn) are imported when a bundle is saved or loaded, not when the Dagster
+    # definitions load.
+    import joblib
     import numpy
     import pandas
     import sklearn
@@ -70,6 +71,8 @@ class ModelStore:
     def save_bundle(self, pipeline, metadata: dict[str, Any], model_month: str) -> dict[str, Any]:
         """Write the pipeline and its metadata; the version is derived from the content hash, so
         saving the same fitted model twice yields the same version. Returns the bundle metadata."""
+        import joblib
+
         staging = Path(tempfile.mkdtemp(dir=self._ensure(self.root / "bundles"), prefix=".staging-"))
         try:
             artefact = staging / "pipeline.joblib"
@@ -124,6 +127,8 @@ class ModelStore:
 
     def load(self, version: str):
         """(pipeline, metadata) of a verified bundle. Nothing is unpickled before the hash matches."""
+        import joblib
+
         meta = self.verify(version)
         return joblib.load(self.bundle_dir(version) / meta["artefact"]), meta
 

@@ -12,7 +12,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score, roc_auc_score
 
 from loan_pipeline.features import CATEGORICAL_FEATURES
 from loan_pipeline.settings import GovernanceThresholds
@@ -89,6 +88,9 @@ def drift(reference: Mapping[str, Any], features: pd.DataFrame, scores: Sequence
 
 def performance(y: Sequence[int], proba: Sequence[float], prediction: Sequence[int]) -> dict[str, float]:
     """AUC, Gini, precision, recall, F1 and the confusion counts of a matured cohort."""
+    # scikit-learn is imported when a cohort is evaluated, not when the Dagster definitions load.
+    from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score, roc_auc_score
+
     y = np.asarray(y, dtype=int)
     proba = np.asarray(proba, dtype=float)
     prediction = np.asarray(prediction, dtype=int)

@@ -33,18 +33,20 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.impute import SimpleImputer
-from sklearn.metrics import adjusted_rand_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MinMaxScaler
 
 from loan_pipeline.files import atomic_write_bytes, sha256_bytes, sha256_file  # noqa: F401 (used by assets)
 from loan_pipeline.sources.cc_generator import CC_COLUMNS, CC_CUSTOMERS_FILE, CC_ID, CC_INT_COLUMNS, CC_TEST_FILE
+
+# scikit-learn, kneed, joblib and matplotlib are imported inside the functions that fit, save or plot,
+# not when the Dagster definitions load (they cost seconds and the ingest runs never use them).
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler
 
 # --- the CC GENERAL layout (columns defined with the sample generator in sources/) ------------------
 
@@ -194,6 +196,10 @@ def complete_rows(X: pd.DataFrame) -> pd.Series:
 
 def fit_preprocessor(X: pd.DataFrame, source: str) -> Pipeline:
     """Median imputer + MinMax scaler fit on the complete rows only."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
     fit_rows = X[complete_rows(X)]
     if fit_rows.empty:
         raise SegmentationInputError(f"{source}: no row has all features {list(X.columns)}")
@@ -254,6 +260,8 @@ def sse_sweep(X: np.ndarray, max_k: int, random_state: int = RANDOM_STATE) -> li
     Lloyd never raises it), one fresh k-means++ start (so the sweep does not stay stuck in the basin
     an early k chose; warm starts alone moved the real data's elbow from 7 to 8).
     """
+    from sklearn.cluster import KMeans
+
     rng = np.random.RandomState(random_state)
     centers = X.mean(axis=0, keepdims=True)
     sse = [float(((X - centers) ** 2).sum())]
@@ -302,6 +310,8 @@ def compute_elbow(X: np.ndarray, max_k: int, source: str, reduce_k: bool = False
 
 
 def fit_kmeans(X: np.ndarray, k: int, random_state: int = RANDOM_STATE, n_init: int = FINAL_N_INIT) -> KMeans:
+    from sklearn.cluster import KMeans
+
     if len(X) < k:
         raise SegmentationInputError(f"cannot fit k={k} segments on {len(X)} rows")
     with single_threaded():
@@ -310,6 +320,8 @@ def fit_kmeans(X: np.ndarray, k: int, random_state: int = RANDOM_STATE, n_init: 
 
 def build_model(preprocessor: Pipeline, kmeans: KMeans) -> Pipeline:
     """imputer -> scaler -> k-means: `predict` takes raw customers (a DataFrame with the feature columns)."""
+    from sklearn.pipeline import Pipeline
+
     return Pipeline([*preprocessor.steps, ("kmeans", kmeans)])
 
 
@@ -360,6 +372,8 @@ def stability_ari(previous_model: Pipeline | None, model: Pipeline, df: pd.DataF
     1.0 = the previous model would have cut this month's customers the same way; ~0 = unrelated."""
     if previous_model is None or len(df) == 0:
         return None
+    from sklearn.metrics import adjusted_rand_score
+
     if model_features(previous_model) != model_features(model):
         return None
     now = assign_segments(model, df, source)["segment"]

@@ -10,19 +10,17 @@ Plain functions (no Dagster). The time contract (DESIGN.md section 2) lives here
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import precision_recall_curve, roc_auc_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from loan_pipeline.features import CATEGORICAL_FEATURES, MODEL_FEATURES, SEED_FEATURES
+
+# scikit-learn is imported inside the functions that fit or score a model, not when the Dagster
+# definitions load (it costs seconds and the ingest runs never use it).
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 SPLITS = ("train", "validation", "test", "oot")
 BASELINE = "baseline_seed_logreg"
@@ -151,6 +149,11 @@ def should_train(
 def build_pipeline(estimator, features: Sequence[str]) -> Pipeline:
     """Imputation + one-hot encoding + scaling + estimator in one Pipeline, so whatever is fit on the
     train split travels with the model and is applied unchanged at scoring time."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     categorical = [c for c in features if c in CATEGORICAL_FEATURES]
     numeric = [c for c in features if c not in CATEGORICAL_FEATURES]
     preprocess = ColumnTransformer(
@@ -173,6 +176,9 @@ def build_pipeline(estimator, features: Sequence[str]) -> Pipeline:
 
 
 def candidate_estimators(random_state: int = 42) -> dict[str, object]:
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
     # Kept light on purpose: a training costs a few seconds on 2 cores (see benchmarks/bench_cycle.py).
     return {
         "logistic_regression": LogisticRegression(C=0.1, solver="newton-cholesky", max_iter=200),
@@ -204,12 +210,16 @@ def model_inputs(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
 
 
 def safe_auc(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
     y = np.asarray(y)
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
 
 def choose_threshold(y: np.ndarray, proba: np.ndarray) -> float:
     """Decision threshold maximising F1 on the validation split."""
+    from sklearn.metrics import precision_recall_curve
+
     precision, recall, thresholds = precision_recall_curve(y, proba)
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)[:-1]
     return float(thresholds[int(np.argmax(f1))]) if len(thresholds) else 0.5
@@ -242,6 +252,7 @@ def fit_candidates(
     import copy
     import time
 
+    from sklearn.pipeline import Pipeline
     from threadpoolctl import threadpool_limits
 
     # One thread for OpenMP/BLAS: on a busy 2-core box, HistGradientBoosting's spinning OpenMP workers
@@ -272,6 +283,8 @@ def train_candidates(
     baseline_features: Sequence[str] = SEED_FEATURES,
 ) -> tuple[list[CandidateResult], CandidateResult]:
     """Fit every candidate and the seed baseline on the same split. Returns (candidates, baseline)."""
+    from sklearn.linear_model import LogisticRegression
+
     parts = split_frames(frame, windows)
     for s, part in parts.items():
         if part["label"].nunique() < 2:
@@ -339,6 +352,7 @@ def feature_importances(
                 np.add.at(values, splits["feature_idx"], splits["gain"])
         values = values / values.sum() if values.sum() > 0 else values
     elif X is not None and y is not None and len(np.unique(y)) == 2:
+        from sklearn.metrics import roc_auc_score
         from threadpoolctl import threadpool_limits
 
         # Permute the preprocessed columns and call only the estimator: the pipeline's preprocessing
