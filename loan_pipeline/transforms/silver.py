@@ -23,8 +23,10 @@ Cleaning rules (the one place they are defined; each has a unit test):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from loan_pipeline.sources.schemas import (
@@ -75,127 +77,137 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
 FREE_TEXT = {"loan_id", "Customer_ID", "Type_of_Loan"}
 NUMERIC_TYPES = {"int", "double"}
 
-
-class _Rules:
-    """Collects, per column, the flag / error expressions it raises."""
-
-    def __init__(self) -> None:
-        self.flag_conditions: list[F.Column] = []
-        self.flags: list[F.Column] = []
-        self.error_conditions: list[F.Column] = []
-        self.errors: list[F.Column] = []
-
-    def flag(self, condition: F.Column, name: str) -> None:
-        self.flag_conditions.append(condition)
-        self.flags.append(F.when(condition, F.lit(name)))
-
-    def error(self, condition: F.Column, column: str, raw: F.Column, reason: str) -> None:
-        self.error_conditions.append(condition)
-        self.errors.append(F.when(condition, F.concat(F.lit(f"{column}="), F.coalesce(raw, F.lit("<empty>")), F.lit(f": {reason}"))))
-
-    @staticmethod
-    def _collect(conditions: list[F.Column], items: list[F.Column]) -> F.Column:
-        # Most rows are clean: build the array only for rows where some condition holds.
-        if not items:
-            return F.array().cast("array<string>")
-        raised = F.lit(False)
-        for condition in conditions:
-            raised = raised | F.coalesce(condition, F.lit(False))
-        return F.when(raised, F.array_compact(F.array(*items))).otherwise(F.array().cast("array<string>"))
-
-    def flag_array(self) -> F.Column:
-        return self._collect(self.flag_conditions, self.flags)
-
-    def error_array(self) -> F.Column:
-        return self._collect(self.error_conditions, self.errors)
+# Every column gets one status per row: NULL (clean), a flag code (the row is kept and flagged
+# `<column>:<code>`) or INVALID (the row is quarantined with the column's reason).
+INVALID = "invalid"
 
 
-def _raw(column: str) -> F.Column:
-    return F.trim(F.col(column))
+def _sql_text(value: str) -> str:
+    """A Spark SQL string literal (Spark SQL treats a backslash as an escape character)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _is_empty(raw: F.Column) -> F.Column:
-    return raw.isNull() | (raw == "")
+def _ident(name: str) -> str:
+    return f"`{name}`"
 
 
-def _numeric(rules: _Rules, column: str, spark_type: str) -> F.Column:
-    raw = _raw(column)
-    # Most values are plain numbers: the regex rules run only where the direct cast fails.
-    direct = raw.try_cast(spark_type)
-    dirty = direct.isNull() & ~_is_empty(raw)
-    placeholder = dirty & raw.rlike(PLACEHOLDER_PATTERN)
-    trailing = dirty & raw.rlike(TRAILING_UNDERSCORE_PATTERN)
-    value = F.coalesce(direct, F.when(trailing, F.regexp_replace(raw, "_+$", "").try_cast(spark_type)))
-    rules.flag(placeholder, f"{column}:placeholder")
-    rules.flag(trailing, f"{column}:trailing_underscore")
-    rules.flag(_is_empty(raw), f"{column}:missing")
-    rules.error(dirty & ~placeholder & value.isNull(), column, raw, f"not a number ({spark_type})")
-    if column in RANGES:
-        low, high = RANGES[column]
-        rules.flag((value < low) | (value > high), f"{column}:out_of_range")
-    return value.alias(column)
+@dataclass(frozen=True)
+class _ColumnRule:
+    """How one silver column is derived from its raw text, as Spark SQL over the bronze row.
+
+    The rules are SQL text so a whole table's cleaning is sent to Spark in a few calls; built
+    column by column through the DataFrame API it took thousands of Python-to-JVM round trips."""
+
+    column: str  # the silver column
+    source: str  # the raw column it is read from (named in error messages)
+    value: str  # SQL: the typed value
+    status: str  # SQL: NULL, a flag code, or INVALID
+    reason: str = ""  # why INVALID quarantines the row
 
 
-def _category(rules: _Rules, column: str) -> F.Column:
-    raw = _raw(column)
-    placeholder = raw.rlike(PLACEHOLDER_PATTERN)
-    value = F.when(placeholder | _is_empty(raw), F.lit(None)).otherwise(raw)
-    rules.flag(placeholder, f"{column}:placeholder")
-    rules.flag(_is_empty(raw), f"{column}:missing")
-    rules.flag(value.isNotNull() & ~value.isin(list(VOCABULARIES[column])), f"{column}:unknown_category")
-    return value.alias(column)
+def _trimmed(column: str) -> str:
+    return f"trim({_ident(column)})"
 
 
-def _text(rules: _Rules, column: str, key: bool) -> F.Column:
-    raw = _raw(column)
-    placeholder = raw.rlike(PLACEHOLDER_PATTERN)
-    value = F.when(placeholder | _is_empty(raw), F.lit(None)).otherwise(raw)
+def _empty(raw: str) -> str:
+    return f"({raw} IS NULL OR {raw} = '')"
+
+
+def _numeric_rule(column: str, spark_type: str) -> _ColumnRule:
+    raw = _trimmed(column)
+    # Most values are plain numbers: the regex rules only decide what a failed direct cast means.
+    direct = f"try_cast({raw} AS {spark_type})"
+    without_underscores = f"try_cast(regexp_replace({raw}, '_+$', '') AS {spark_type})"
+    trailing = f"{raw} RLIKE {_sql_text(TRAILING_UNDERSCORE_PATTERN)}"
+    return _ColumnRule(
+        column, column,
+        value=f"coalesce({direct}, CASE WHEN {trailing} THEN {without_underscores} END)",
+        status=(
+            f"CASE WHEN {_empty(raw)} THEN 'missing' WHEN {direct} IS NOT NULL THEN NULL "
+            f"WHEN {raw} RLIKE {_sql_text(PLACEHOLDER_PATTERN)} THEN 'placeholder' "
+            f"WHEN {trailing} AND {without_underscores} IS NOT NULL THEN 'trailing_underscore' ELSE '{INVALID}' END"
+        ),
+        reason=f"not a number ({spark_type})",
+    )
+
+
+def _category_rule(column: str) -> _ColumnRule:
+    raw = _trimmed(column)
+    placeholder = f"{raw} RLIKE {_sql_text(PLACEHOLDER_PATTERN)}"
+    vocabulary = ", ".join(_sql_text(v) for v in VOCABULARIES[column])
+    return _ColumnRule(
+        column, column,
+        value=f"CASE WHEN {_empty(raw)} OR {placeholder} THEN NULL ELSE {raw} END",
+        status=(
+            f"CASE WHEN {_empty(raw)} THEN 'missing' WHEN {placeholder} THEN 'placeholder' "
+            f"WHEN {raw} NOT IN ({vocabulary}) THEN 'unknown_category' END"
+        ),
+    )
+
+
+def _text_rule(column: str, key: bool) -> _ColumnRule:
+    raw = _trimmed(column)
+    placeholder = f"{raw} RLIKE {_sql_text(PLACEHOLDER_PATTERN)}"
+    value = f"CASE WHEN {_empty(raw)} OR {placeholder} THEN NULL ELSE {raw} END"
     if key:
-        rules.error(value.isNull(), column, raw, "key is empty")
-    else:
-        rules.flag(placeholder, f"{column}:placeholder")
-    return value.alias(column)
+        return _ColumnRule(column, column, value, f"CASE WHEN {_empty(raw)} OR {placeholder} THEN '{INVALID}' END", "key is empty")
+    return _ColumnRule(column, column, value, f"CASE WHEN {placeholder} THEN 'placeholder' END")
 
 
-def _date(rules: _Rules, column: str, date_format: str) -> F.Column:
-    raw = _raw(column)
-    value = F.to_date(F.try_to_timestamp(raw, F.lit(date_format)))
-    rules.error(value.isNull(), column, raw, f"not a date in format {date_format}")
-    return value.alias(column)
+def _date_rule(column: str, date_format: str) -> _ColumnRule:
+    value = f"to_date(try_to_timestamp({_trimmed(column)}, {_sql_text(date_format)}))"
+    return _ColumnRule(column, column, value, f"CASE WHEN {value} IS NULL THEN '{INVALID}' END", f"not a date in format {date_format}")
 
 
-def _credit_history_months(rules: _Rules) -> F.Column:
-    raw = _raw("Credit_History_Age")
-    years = F.regexp_extract(raw, CREDIT_HISTORY_PATTERN, 1)
-    months = F.regexp_extract(raw, CREDIT_HISTORY_PATTERN, 2)
-    matched = raw.rlike(CREDIT_HISTORY_PATTERN)
-    rules.flag(_is_empty(raw), "Credit_History_Months:missing")
-    rules.error(~_is_empty(raw) & ~matched, "Credit_History_Age", raw, "not 'N Years and M Months'")
-    value = F.when(matched, years.cast("int") * 12 + months.cast("int"))
-    rules.flag((value < 0) | (value > RANGES["Credit_History_Months"][1]), "Credit_History_Months:out_of_range")
-    return value.alias("Credit_History_Months")
+def _credit_history_rule() -> _ColumnRule:
+    raw = _trimmed("Credit_History_Age")
+    pattern = _sql_text(CREDIT_HISTORY_PATTERN)
+    return _ColumnRule(
+        "Credit_History_Months", "Credit_History_Age",
+        value=(
+            f"CASE WHEN {raw} RLIKE {pattern} THEN "
+            f"cast(regexp_extract({raw}, {pattern}, 1) AS int) * 12 + cast(regexp_extract({raw}, {pattern}, 2) AS int) END"
+        ),
+        status=f"CASE WHEN {_empty(raw)} THEN 'missing' WHEN NOT {raw} RLIKE {pattern} THEN '{INVALID}' END",
+        reason="not 'N Years and M Months'",
+    )
 
 
-def _typed_columns(contract: SourceContract, rules: _Rules, date_format: str) -> list[F.Column]:
-    columns = []
+def column_rules(contract: SourceContract, date_format: str) -> list[_ColumnRule]:
+    rules = []
     for column, spark_type in contract.silver_types.items():
         if column == "Credit_History_Months":
-            columns.append(_credit_history_months(rules))
+            rules.append(_credit_history_rule())
         elif spark_type == "date":
-            columns.append(_date(rules, column, date_format))
+            rules.append(_date_rule(column, date_format))
         elif spark_type in NUMERIC_TYPES:
-            columns.append(_numeric(rules, column, spark_type))
+            rules.append(_numeric_rule(column, spark_type))
         elif column in VOCABULARIES:
-            columns.append(_category(rules, column))
+            rules.append(_category_rule(column))
         else:
-            columns.append(_text(rules, column, key=column in contract.key or column == "Customer_ID"))
-    return columns
+            rules.append(_text_rule(column, key=column in contract.key or column == "Customer_ID"))
+    return rules
 
 
-def _extra_columns(contract: SourceContract) -> list[F.Column]:
+def _flags(rule: _ColumnRule) -> list[str]:
+    value, status = _ident(f"_v_{rule.column}"), _ident(f"_s_{rule.column}")
+    flags = [f"CASE WHEN {status} <> '{INVALID}' THEN concat('{rule.column}:', {status}) END"]
+    if rule.column in RANGES:
+        low, high = RANGES[rule.column]
+        flags.append(f"CASE WHEN {value} < {low} OR {value} > {high} THEN '{rule.column}:out_of_range' END")
+    return flags
+
+
+def _error(rule: _ColumnRule) -> str:
+    message = f"concat('{rule.source}=', coalesce({_trimmed(rule.source)}, '<empty>'), {_sql_text(': ' + rule.reason)})"
+    return f"CASE WHEN {_ident('_s_' + rule.column)} = '{INVALID}' THEN {message} END"
+
+
+def _extra_columns(contract: SourceContract) -> dict[str, str]:
+    """Columns silver adds beyond the contract's: name -> SQL."""
     if contract is ATTRIBUTES:
-        return [F.coalesce(_raw("SSN").rlike(SSN_PATTERN), F.lit(False)).alias("ssn_valid")]
-    return []
+        return {"ssn_valid": f"coalesce({_trimmed('SSN')} RLIKE {_sql_text(SSN_PATTERN)}, false)"}
+    return {}
 
 
 def add_days_past_due(df: DataFrame) -> DataFrame:
@@ -208,32 +220,39 @@ def add_days_past_due(df: DataFrame) -> DataFrame:
 
 def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> DataFrame:
     """Type and clean every bronze row; returns all rows with `dq_flags` and `dq_errors` arrays."""
-    rules = _Rules()
-    typed = _typed_columns(contract, rules, date_format)
+    rules = column_rules(contract, date_format)
     extra = _extra_columns(contract)
-    raw_columns = [F.col(c).alias(f"_raw_{c}") for c in contract.columns]
-    df = bronze.select(
-        *typed,
-        *extra,
-        rules.flag_array().alias("dq_flags"),
-        rules.error_array().alias("dq_errors"),
-        *raw_columns,
-        "_source_file",
-        "_source_row",
-        "month",
+    lineage = ["_source_file", "_source_row", "month"]
+    # Step 1: each column's typed value and status, computed once per row.
+    statuses = bronze.selectExpr(
+        *[_ident(c) for c in contract.columns], *lineage,
+        *[f"{r.value} AS {_ident('_v_' + r.column)}" for r in rules],
+        *[f"{r.status} AS {_ident('_s_' + r.column)}" for r in rules],
     )
-    # Repeated keys: keep the first row by source position, quarantine the rest naming it.
-    window = Window.partitionBy(*contract.key).orderBy("_source_row")
-    first_row = F.first("_source_row").over(window)
-    repeated = F.row_number().over(window) > 1
-    key_text = F.concat_ws("|", *[F.col(k).cast("string") for k in contract.key])
-    duplicate_reason = F.concat(F.lit(f"duplicate key ({', '.join(contract.key)})="), key_text, F.lit(" first seen at row "), first_row.cast("string"))
-    df = df.withColumn(
-        "dq_errors", F.when(repeated, F.array_append(F.col("dq_errors"), duplicate_reason)).otherwise(F.col("dq_errors"))
+    # Step 2: the flags and errors they raise; repeated keys keep the first row by source position,
+    # later ones are quarantined naming it.
+    window = f"OVER (PARTITION BY {', '.join(_ident('_v_' + k) for k in contract.key)} ORDER BY _source_row)"
+    key_text = "concat_ws('|', " + ", ".join(f"cast({_ident('_v_' + k)} AS string)" for k in contract.key) + ")"
+    prefix = _sql_text(f"duplicate key ({', '.join(contract.key)})=")
+    duplicate = (
+        f"CASE WHEN row_number() {window} > 1 THEN "
+        f"concat({prefix}, {key_text}, ' first seen at row ', cast(first(_source_row) {window} AS string)) END"
     )
-    # The raw record is kept only for quarantined rows, for the error report.
-    raw_struct = F.struct(*[F.col(f"_raw_{c}").alias(c) for c in contract.columns])
-    df = df.withColumn("raw_record", F.when(F.size("dq_errors") > 0, F.to_json(raw_struct))).drop(*[f"_raw_{c}" for c in contract.columns])
+    errors = [_error(r) for r in rules if r.reason] + [duplicate]
+    classified = statuses.selectExpr(
+        *[f"{_ident('_v_' + r.column)} AS {_ident(r.column)}" for r in rules],
+        *[f"{sql} AS {name}" for name, sql in extra.items()],
+        f"array_compact(array({', '.join(f for r in rules for f in _flags(r))})) AS dq_flags",
+        f"array_compact(array({', '.join(errors)})) AS dq_errors",
+        *[f"{_ident(c)} AS {_ident('_raw_' + c)}" for c in contract.columns],
+        *lineage,
+    )
+    # Step 3: the raw record is kept only for quarantined rows, for the error report.
+    record = "to_json(named_struct(" + ", ".join(f"{_sql_text(c)}, {_ident('_raw_' + c)}" for c in contract.columns) + "))"
+    df = classified.selectExpr(
+        *[_ident(r.column) for r in rules], *[_ident(name) for name in extra], "dq_flags", "dq_errors",
+        f"CASE WHEN size(dq_errors) > 0 THEN {record} END AS raw_record", *lineage,
+    )
     if contract is LMS:
         df = add_days_past_due(df)
     return df

@@ -141,3 +141,12 @@ def test_days_past_due_from_installment_history(spark):
     assert [r["mob"] for r in rows] == [0, 5, 6, 7]
     assert [r["dpd"] for r in rows] == [0, 0, 30, 92]
     assert [r["installments_missed"] for r in rows] == [0, 0, 1, 3]
+
+
+def test_date_format_with_quoted_literal_and_values_with_quotes(spark):
+    # The rules are Spark SQL text: a configured format with quotes and raw values with quotes or
+    # backslashes must reach Spark as data, not as SQL.
+    rows = silver.classify(_bronze(spark, FINANCIALS, [{**GOOD_FINANCIALS, "snapshot_date": "01 of 05 2023", "Credit_Mix": "Bad's\\"}]), FINANCIALS, "dd 'of' MM yyyy")
+    row = rows.collect()[0].asDict()
+    assert str(row["snapshot_date"]) == "2023-05-01"
+    assert row["Credit_Mix"] == "Bad's\\" and "Credit_Mix:unknown_category" in row["dq_flags"]
