@@ -31,6 +31,10 @@ RUN uv sync --frozen --no-dev --no-install-project --no-cache
 COPY loan_pipeline ./loan_pipeline
 RUN uv sync --frozen --no-dev --no-editable --no-cache
 
+# The Spark JVM's class-data archive, recorded against this image's JDK and jars (spark_jvm.py).
+ENV LOAN_PIPELINE_JVM_DIR=/opt/loan_pipeline/jvm
+RUN python -m loan_pipeline.spark_jvm
+
 # Instance config for the webserver and daemon (run containers get it from the daemon), and the
 # workspace pointing them at the user_code service.
 COPY dagster.yaml /opt/dagster/dagster_home/dagster.yaml

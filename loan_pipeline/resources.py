@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline.settings import Settings, load_settings
+from loan_pipeline.spark_jvm import spark_config
 
 
 class LoanPipelineSettings(dg.ConfigurableResource):
@@ -34,9 +35,7 @@ class LoanPipelineSettings(dg.ConfigurableResource):
 def build_spark_resource(settings: Settings) -> LazyPySparkResource:
     # Loopback avoids Spark's hostname warnings and any attempt to bind a public interface.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    return LazyPySparkResource(
-        spark_config={"spark.master": settings.spark_master, "spark.app.name": "loan_pipeline", **settings.spark_conf}
-    )
+    return LazyPySparkResource(spark_config=spark_config(settings))
 
 
 def build_resources(settings: Settings | None = None) -> dict[str, object]:

@@ -1,0 +1,123 @@
+"""Start-up cost of the local Spark JVM: the driver's Java options and its class-data archive.
+
+Every run (and every single-run backfill) starts one Spark JVM. On a small machine most of a run's
+Spark time is the JVM loading and verifying Spark's ~20,000 classes and compiling them: on the 2-core
+reference machine a cold session took ~11 s and the first Parquet write of a table ~10 s. Two JDK
+features cut that, neither of which changes what Spark computes:
+
+- A dynamic class-data-sharing archive (JDK 13+, JEP 350) of the classes a real pipeline run loads:
+  the JVM maps them ready-parsed instead of loading them from ~280 jars. `python -m
+  loan_pipeline.spark_jvm` records it once per machine (./dev and the Docker image do this); when it
+  is missing, or recorded by another JDK or another set of jars, the JVM starts without it.
+- `-XX:TieredStopAtLevel=1` (in settings.DEFAULT_SPARK_CONF): only the fast C1 compiler, so Spark's
+  generated code runs compiled sooner. For long jobs on large data, override it with
+  LOAN_PIPELINE_SPARK_CONF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from loan_pipeline.settings import Settings, load_settings
+
+DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+
+
+def class_archive_path(settings: Settings) -> Path:
+    """One archive per pyspark version: new jars need a new recording."""
+    from pyspark.version import __version__ as pyspark_version
+
+    return settings.jvm_dir / f"spark-{pyspark_version}-classes.jsa"
+
+
+def spark_config(settings: Settings) -> dict[str, str]:
+    """The Spark settings of a session, with the class archive added to the driver's Java options
+    when one has been recorded (local master only: a cluster's driver runs elsewhere)."""
+    config = {"spark.master": settings.spark_master, "spark.app.name": "loan_pipeline", **settings.spark_conf}
+    archive = class_archive_path(settings)
+    if settings.spark_master.startswith("local") and archive.is_file():
+        config[DRIVER_JAVA_OPTIONS] = f"{config.get(DRIVER_JAVA_OPTIONS, '')} -XX:SharedArchiveFile={archive}".strip()
+    return config
+
+
+def _record_workload(settings: Settings) -> None:
+    """Run the real bronze -> silver -> gold transforms on a tiny generated loan book, so the archive
+    holds the classes a pipeline run uses (CSV, Parquet, windows, joins, aggregates, codegen)."""
+    from pyspark.sql import SparkSession
+
+    from loan_pipeline.sources.generator import generate_loan_book
+    from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS, SOURCES
+    from loan_pipeline.transforms import bronze, gold, silver
+    from loan_pipeline.transforms.spark_lake import read_months, write_months
+
+    builder = SparkSession.builder
+    for key, value in settings.spark_conf.items():
+        builder = builder.config(key, value)
+    spark = builder.master("local[*]").appName("loan_pipeline_class_archive").getOrCreate()
+    with tempfile.TemporaryDirectory() as tmp:
+        data, lake = Path(tmp) / "data", Path(tmp) / "lake"
+        generate_loan_book(data, customers=200, loan_start_months=2)
+        months = ["2023-01-01", "2023-02-01"]
+        tables = {}
+        for contract in SOURCES.values():
+            raw = bronze.inspect_raw_file(data, contract)
+            rows = bronze.staged_rows(bronze.with_month(bronze.read_raw(spark, raw, contract), contract, settings.date_format), contract)
+            write_months(rows.filter(rows.month.isin(months)), lake / f"bronze_{contract.name}", months)
+            classified = silver.classify(read_months(spark, lake / f"bronze_{contract.name}", months), contract, settings.date_format)
+            write_months(silver.silver_rows(classified), lake / f"silver_{contract.name}", months)
+            write_months(silver.quarantine_rows(classified, contract), lake / f"quarantine_{contract.name}", months)
+            tables[contract.name] = read_months(spark, lake / f"silver_{contract.name}", months)
+        features = gold.build_features(
+            tables[LMS.name], tables[ATTRIBUTES.name], tables[FINANCIALS.name], tables[CLICKSTREAM.name], months,
+            settings.clickstream_window_months, settings.profile_lookback_months,
+        )
+        write_months(features, lake / "gold_features", months)
+        write_months(gold.build_labels(tables[LMS.name], months, settings.label), lake / "gold_labels", months)
+    # The JVM writes the archive as it exits: close its stdin (PySpark's signal to exit) and wait.
+    jvm = spark.sparkContext._gateway.proc
+    spark.stop()
+    jvm.stdin.close()
+    jvm.wait(timeout=600)
+
+
+def record_class_archive(settings: Settings | None = None) -> Path:
+    """Record the archive in a child process (the JVM writes it when it exits), then move it in place."""
+    settings = settings or load_settings()
+    target = class_archive_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    options = f"{settings.spark_conf.get(DRIVER_JAVA_OPTIONS, '')} -XX:ArchiveClassesAtExit={partial}".strip()
+    env = {**os.environ, "LOAN_PIPELINE_SPARK_CONF": json.dumps({**settings.spark_conf, DRIVER_JAVA_OPTIONS: options})}
+    # The JVM lists every class it cannot archive; that output matters only when recording fails.
+    done = subprocess.run([sys.executable, "-m", "loan_pipeline.spark_jvm", "--workload"], env=env, capture_output=True, text=True)
+    if done.returncode != 0 or not partial.is_file():
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"recording the class archive {target} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+    os.replace(partial, target)
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Record the Spark JVM's class-data archive for this machine.")
+    parser.add_argument("--if-missing", action="store_true", help="do nothing when the archive exists")
+    parser.add_argument("--workload", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    settings = load_settings()
+    if args.workload:
+        _record_workload(settings)
+        return
+    target = class_archive_path(settings)
+    if args.if_missing and target.is_file():
+        return
+    print(f"spark_jvm: recording the Spark class archive {target} (once per machine, about a minute)", flush=True)
+    print(f"spark_jvm: wrote {record_class_archive(settings)}")
+
+
+if __name__ == "__main__":
+    main()
