@@ -1,6 +1,6 @@
 """Benchmark: bronze -> gold as one single-run backfill, on the real CS611 data and on 10x generated data.
 
-    .venv/bin/python -m benchmarks.bench_ingest [--runs 3] [--skip-10x]
+    .venv/bin/python -m benchmarks.bench_ingest [--runs 3] [--skip-10x | --runs-10x N]
 
 Prints, as medians over the runs: the full backfill (wall s, peak RSS of Python + Spark JVM), one new
 month on top of an existing lake, and the full backfill on generated data 10x the size.
@@ -50,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-10x", action="store_true")
+    parser.add_argument("--runs-10x", type=int, default=None, help="runs on the 10x data (default: --runs)")
     args = parser.parse_args()
     first, last = "2023-01-01", "2025-11-01"
     full, new_month = [], []
@@ -67,7 +68,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data:
         generate_loan_book(Path(data), customers=125_000)
         ten = []
-        for _ in range(args.runs):
+        for _ in range(args.runs_10x or args.runs):
             with tempfile.TemporaryDirectory() as tmp:
                 ten.append(ingest(_env(Path(data), Path(tmp)), first, last))
         ten_x, _ = report("generated 10x data, all 35 months, one run", ten)
