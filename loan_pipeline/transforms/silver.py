@@ -73,8 +73,6 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "Payment_Behaviour": PAYMENT_BEHAVIOURS,
 }
 
-# Free-text columns: placeholders are nulled, nothing else is checked.
-FREE_TEXT = {"loan_id", "Customer_ID", "Type_of_Loan"}
 NUMERIC_TYPES = {"int", "double"}
 
 # Every column gets one status per row: NULL (clean), a flag code (the row is kept and flagged
@@ -146,6 +144,7 @@ def _category_rule(column: str) -> _ColumnRule:
 
 
 def _text_rule(column: str, key: bool) -> _ColumnRule:
+    """Free text (ids, Type_of_Loan): placeholders are nulled, nothing else is checked; an empty key quarantines."""
     raw = _trimmed(column)
     placeholder = f"{raw} RLIKE {_sql_text(PLACEHOLDER_PATTERN)}"
     value = f"CASE WHEN {_empty(raw)} OR {placeholder} THEN NULL ELSE {raw} END"
