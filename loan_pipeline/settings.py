@@ -41,8 +41,6 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     # Keep month=YYYY-MM-01 folder values as strings when reading the lake back.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
-    # One raw file = one input split, so row positions are exact source row numbers.
-    "spark.sql.files.maxPartitionBytes": "1g",
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
     "spark.sql.adaptive.enabled": "true",
@@ -51,8 +49,10 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
     # List a table's month folders in the driver: a listing job for 35 small folders costs seconds.
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
     # Short runs on small data: the C1 compiler alone gets Spark's generated code compiled sooner
-    # (see spark_jvm.py; the class archive is added to these options when recorded).
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    # (see spark_jvm.py; the class archive is added to these options when recorded). C1 alone gets
+    # the JVM's non-tiered 48 MB code cache, which a long-lived session (the test suite) fills, after
+    # which the JVM stops compiling: give it the tiered default instead.
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
 }
 
 

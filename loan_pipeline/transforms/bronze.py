@@ -75,8 +75,11 @@ def _check_utf8(path: Path, content: bytes) -> None:
 
 
 def read_raw(spark: SparkSession, raw: RawFile, contract: SourceContract) -> DataFrame:
-    """All columns as text plus lineage. One input split per file (see settings: maxPartitionBytes),
-    so the position of a row is its data row number."""
+    """All columns as text plus lineage, `_source_row` being the 1-based data row number.
+
+    Spark reads a large file as several input splits in parallel, and a row's position is known only
+    within its split; so a cheap first pass counts the rows of each split (no field is parsed), and a
+    row's number is the rows of the splits before it plus its position in its own split."""
     schema = T.StructType([T.StructField(c, T.StringType()) for c in (*contract.columns, CORRUPT)])
     df = spark.read.csv(
         str(raw.path), header=True, schema=schema, mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT,
@@ -87,9 +90,29 @@ def read_raw(spark: SparkSession, raw: RawFile, contract: SourceContract) -> Dat
         CORRUPT,
         F.lit(raw.path.name).alias("_source_file"),
         F.lit(raw.sha256).alias("_source_sha256"),
-        (F.monotonically_increasing_id() + 1).alias("_source_row"),
+        _row_number(df, raw).alias("_source_row"),
         F.lit(datetime.now(timezone.utc).isoformat(timespec="seconds")).alias("_ingested_at"),
     )
+
+
+# monotonically_increasing_id() holds the position within the partition in its lower 33 bits
+# (documented); a one-file read has one split per partition.
+_POSITION_BITS = (1 << 33) - 1
+
+
+def _row_number(df: DataFrame, raw: RawFile):
+    split_start = F.input_file_block_start()
+    splits = sorted((r["start"], r["rows"]) for r in df.groupBy(split_start.alias("start")).agg(F.count(F.lit(1)).alias("rows")).collect())
+    rows_before = None
+    preceding = 0
+    for start, rows in splits:
+        rows_before = (F.when(split_start == start, F.lit(preceding)) if rows_before is None
+                       else rows_before.when(split_start == start, F.lit(preceding)))
+        preceding += rows
+    if rows_before is None:  # a file with a header and no rows
+        return F.lit(None).cast("long")
+    unknown = F.raise_error(F.concat(F.lit(f"{raw.path}: input split at byte "), split_start.cast("string"), F.lit(" was not counted")))
+    return rows_before.otherwise(unknown.cast("long")) + F.monotonically_increasing_id().bitwiseAND(_POSITION_BITS) + 1
 
 
 def with_month(df: DataFrame, contract: SourceContract, date_format: str) -> DataFrame:
