@@ -17,6 +17,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import accumulate
 from pathlib import Path
 
 import pandas as pd
@@ -102,17 +103,13 @@ _POSITION_BITS = (1 << 33) - 1
 
 def _row_number(df: DataFrame, raw: RawFile):
     split_start = F.input_file_block_start()
-    splits = sorted((r["start"], r["rows"]) for r in df.groupBy(split_start.alias("start")).agg(F.count(F.lit(1)).alias("rows")).collect())
-    rows_before = None
-    preceding = 0
-    for start, rows in splits:
-        rows_before = (F.when(split_start == start, F.lit(preceding)) if rows_before is None
-                       else rows_before.when(split_start == start, F.lit(preceding)))
-        preceding += rows
-    if rows_before is None:  # a file with a header and no rows
+    counts = sorted((r["start"], r["rows"]) for r in df.groupBy(split_start.alias("start")).agg(F.count(F.lit(1)).alias("rows")).collect())
+    if not counts:  # a file with a header and no rows
         return F.lit(None).cast("long")
+    rows_before = {start: before for (start, _), before in zip(counts, accumulate((n for _, n in counts), initial=0))}
+    offsets = F.create_map(*[F.lit(x) for pair in rows_before.items() for x in pair])
     unknown = F.raise_error(F.concat(F.lit(f"{raw.path}: input split at byte "), split_start.cast("string"), F.lit(" was not counted")))
-    return rows_before.otherwise(unknown.cast("long")) + F.monotonically_increasing_id().bitwiseAND(_POSITION_BITS) + 1
+    return F.coalesce(F.try_element_at(offsets, split_start), unknown.cast("long")) + F.monotonically_increasing_id().bitwiseAND(_POSITION_BITS) + 1
 
 
 def with_month(df: DataFrame, contract: SourceContract, date_format: str) -> DataFrame:
