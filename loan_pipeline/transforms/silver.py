@@ -217,6 +217,20 @@ def add_days_past_due(df: DataFrame) -> DataFrame:
     return df.withColumn("mob", F.col("installment_num")).withColumn("installments_missed", missed.cast("int")).withColumn("dpd", dpd.cast("int"))
 
 
+def _with_first_row_of_key(bronze: DataFrame, statuses: DataFrame, rules: list[_ColumnRule], contract: SourceContract) -> DataFrame:
+    """`statuses` plus `_first_row`: the first source row of the row's key when the key repeats, else null."""
+    value_of = {r.column: r.value for r in rules}
+    keys = [f"_dk_{i}" for i in range(len(contract.key))]
+    repeated = (
+        bronze.selectExpr(*[f"{value_of[k]} AS {d}" for k, d in zip(contract.key, keys)], "_source_row")
+        .groupBy(*keys).agg(F.count(F.lit(1)).alias("_rows"), F.min("_source_row").alias("_first_row"))
+        .filter("_rows > 1").drop("_rows")
+    )
+    # Null-safe: rows with an empty key are quarantined for that, and repeats among them are reported too.
+    on = [statuses[f"_v_{k}"].eqNullSafe(repeated[d]) for k, d in zip(contract.key, keys)]
+    return statuses.join(F.broadcast(repeated), on=on, how="left").drop(*keys)
+
+
 def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> DataFrame:
     """Type and clean every bronze row; returns all rows with `dq_flags` and `dq_errors` arrays."""
     rules = column_rules(contract, date_format)
@@ -228,14 +242,15 @@ def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> D
         *[f"{r.value} AS {_ident('_v_' + r.column)}" for r in rules],
         *[f"{r.status} AS {_ident('_s_' + r.column)}" for r in rules],
     )
-    # Step 2: the flags and errors they raise; repeated keys keep the first row by source position,
-    # later ones are quarantined naming it.
-    window = f"OVER (PARTITION BY {', '.join(_ident('_v_' + k) for k in contract.key)} ORDER BY _source_row)"
+    # Step 2: the flags and errors they raise. Repeated keys keep the first row by source position;
+    # later ones are quarantined naming it. The repeats are found on the narrow key columns and
+    # joined back by broadcast (usually empty), so the wide rows are never shuffled.
+    statuses = _with_first_row_of_key(bronze, statuses, rules, contract)
     key_text = "concat_ws('|', " + ", ".join(f"cast({_ident('_v_' + k)} AS string)" for k in contract.key) + ")"
     prefix = _sql_text(f"duplicate key ({', '.join(contract.key)})=")
     duplicate = (
-        f"CASE WHEN row_number() {window} > 1 THEN "
-        f"concat({prefix}, {key_text}, ' first seen at row ', cast(first(_source_row) {window} AS string)) END"
+        f"CASE WHEN _source_row > _first_row THEN "
+        f"concat({prefix}, {key_text}, ' first seen at row ', cast(_first_row AS string)) END"
     )
     errors = [_error(r) for r in rules if r.reason] + [duplicate]
     classified = statuses.selectExpr(
