@@ -1,4 +1,7 @@
-"""Silver assets: typed, cleaned, flagged rows per source; unparseable rows go to a quarantine table."""
+"""Silver assets: typed, cleaned, flagged rows per source; unparseable rows go to a quarantine table.
+
+The four are one multi-asset (one step, the sources side by side: assets/layer.py); each can still be
+materialized on its own."""
 
 
 import dagster as dg
@@ -6,9 +9,11 @@ from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline import lake
 from loan_pipeline.assets.bronze import bronze_name
+from loan_pipeline.assets.layer import check_specs, materialize_concurrently, selected_sources
 from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.settings import Settings
 from loan_pipeline.sources.schemas import SOURCES, SourceContract
 from loan_pipeline.transforms import silver as silver_tf
 from loan_pipeline.transforms.spark_lake import read_months, write_months
@@ -24,9 +29,8 @@ def quarantine_name(contract: SourceContract) -> str:
     return f"quarantine_{contract.name}"
 
 
-def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
-    name = silver_name(contract)
-    checks = {
+def _check_descriptions(contract: SourceContract) -> dict[str, str]:
+    return {
         "schema_contract": "Written columns and types equal the silver contract (transforms/silver.py: silver_schema).",
         "reconciles_with_bronze": "Per month: bronze rows = silver rows + quarantined rows (nothing dropped).",
         "keys_unique": f"No two silver rows share the key {contract.key}.",
@@ -34,79 +38,89 @@ def build_silver_asset(contract: SourceContract) -> dg.AssetsDefinition:
         "flagged_share": "Per month: share of rows with any data-quality flag within the configured maximum.",
     }
 
-    @dg.asset(
-        name=name,
-        group_name=LAYER,
-        partitions_def=monthly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        deps=[dg.AssetDep(bronze_name(contract))],
-        kinds={"spark", "parquet"},
-        description=f"{contract.file_name}: typed and cleaned (see transforms/silver.py for every rule), with dq_flags.",
-        check_specs=[dg.AssetCheckSpec(n, asset=name, description=d) for n, d in checks.items()],
+
+def materialize_silver(spark, settings: Settings, contract: SourceContract, months: list[str]) -> dg.MaterializeResult:
+    name = silver_name(contract)
+    quality = settings.quality
+    bronze_table = settings.table_path("bronze", bronze_name(contract))
+    missing = [m for m in months if not lake.month_dir(bronze_table, m).exists()]
+    if missing:
+        raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name(contract)} first")
+    bronze_counts = lake.month_row_counts(bronze_table, months)
+    classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format).cache()
+    try:
+        table = settings.table_path(LAYER, name)
+        quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
+        silver_df = silver_tf.silver_rows(classified)
+        silver_counts = write_months(silver_df, table, months)
+        quarantine_counts = write_months(silver_tf.quarantine_rows(classified, contract), quarantine_table, months)
+    finally:
+        classified.unpersist()
+    # Statistics come from the written files (small, columnar), not from more Spark jobs.
+    written = lake.read_months_pandas(table, months, columns=[*contract.key, "dq_flags"])
+    flags = silver_tf.flag_counts(written)
+    flagged = silver_tf.flagged_row_counts(written)
+    duplicate_keys = silver_tf.duplicate_key_rows(written, contract)
+    quarantine_examples = lake.read_months_pandas(quarantine_table, months).head(5)
+
+    unreconciled = {m: (bronze_counts[m], silver_counts[m], quarantine_counts[m]) for m in months if bronze_counts[m] != silver_counts[m] + quarantine_counts[m]}
+    quarantine_shares = {m: share(quarantine_counts[m], bronze_counts[m]) for m in months}
+    flagged_shares = {m: share(flagged.get(m, 0), silver_counts[m]) for m in months}
+    too_many_quarantined = {m: s for m, s in quarantine_shares.items() if s > quality.max_quarantined_share}
+    too_many_flagged = {m: s for m, s in flagged_shares.items() if s > quality.max_flagged_share}
+    example_text = "; ".join(
+        f"{r['_source_file']} row {r['_source_row']}: {', '.join(r['reasons'])}" for _, r in quarantine_examples.iterrows()
     )
-    def _silver(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
-        settings = pipeline_settings.get()
-        quality = settings.quality
-        months = list(context.partition_keys)
-        spark = pyspark.spark_session
-        bronze_table = settings.table_path("bronze", bronze_name(contract))
-        missing = [m for m in months if not lake.month_dir(bronze_table, m).exists()]
-        if missing:
-            raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name(contract)} first")
-        bronze_counts = lake.month_row_counts(bronze_table, months)
-        classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format).cache()
-        try:
-            table = settings.table_path(LAYER, name)
-            quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
-            silver_df = silver_tf.silver_rows(classified)
-            silver_counts = write_months(silver_df, table, months)
-            quarantine_counts = write_months(silver_tf.quarantine_rows(classified, contract), quarantine_table, months)
-        finally:
-            classified.unpersist()
-        # Statistics come from the written files (small, columnar), not from more Spark jobs.
-        written = lake.read_months_pandas(table, months, columns=[*contract.key, "dq_flags"])
-        flags = silver_tf.flag_counts(written)
-        flagged = silver_tf.flagged_row_counts(written)
-        duplicate_keys = silver_tf.duplicate_key_rows(written, contract)
-        quarantine_examples = lake.read_months_pandas(quarantine_table, months).head(5)
+    return dg.MaterializeResult(
+        asset_key=name,
+        metadata={
+            **table_metadata(table, silver_counts),
+            "quarantined_per_month": dg.MetadataValue.json(quarantine_counts),
+            "quarantine_path": dg.MetadataValue.path(str(quarantine_table)),
+            "quarantine_examples": example_text or "none",
+            "flag_counts_per_month": dg.MetadataValue.json(flags),
+        },
+        check_results=[
+            schema_contract_result(table, months, silver_tf.silver_schema(contract)),
+            dg.AssetCheckResult(
+                check_name="reconciles_with_bronze", passed=not unreconciled,
+                metadata={"mismatches (bronze, silver, quarantined)": dg.MetadataValue.json(unreconciled)},
+            ),
+            dg.AssetCheckResult(check_name="keys_unique", passed=duplicate_keys == 0, metadata={"duplicate_keys": duplicate_keys}),
+            dg.AssetCheckResult(
+                check_name="quarantine_share", passed=not too_many_quarantined,
+                description=f"months over {quality.max_quarantined_share:.0%}: {too_many_quarantined}; examples: {example_text}"
+                if too_many_quarantined else "within limit",
+                metadata={"share_per_month": dg.MetadataValue.json(quarantine_shares)},
+            ),
+            dg.AssetCheckResult(
+                check_name="flagged_share", passed=not too_many_flagged, severity=dg.AssetCheckSeverity.WARN,
+                metadata={"share_per_month": dg.MetadataValue.json(flagged_shares), "flag_counts_per_month": dg.MetadataValue.json(flags)},
+            ),
+        ],
+    )
 
-        unreconciled = {m: (bronze_counts[m], silver_counts[m], quarantine_counts[m]) for m in months if bronze_counts[m] != silver_counts[m] + quarantine_counts[m]}
-        quarantine_shares = {m: share(quarantine_counts[m], bronze_counts[m]) for m in months}
-        flagged_shares = {m: share(flagged.get(m, 0), silver_counts[m]) for m in months}
-        too_many_quarantined = {m: s for m, s in quarantine_shares.items() if s > quality.max_quarantined_share}
-        too_many_flagged = {m: s for m, s in flagged_shares.items() if s > quality.max_flagged_share}
-        example_text = "; ".join(
-            f"{r['_source_file']} row {r['_source_row']}: {', '.join(r['reasons'])}" for _, r in quarantine_examples.iterrows()
+
+@dg.multi_asset(
+    name=LAYER,
+    specs=[
+        dg.AssetSpec(
+            silver_name(c), group_name=LAYER, kinds={"spark", "parquet"}, skippable=True, deps=[bronze_name(c)],
+            description=f"{c.file_name}: typed and cleaned (see transforms/silver.py for every rule), with dq_flags.",
         )
-        yield dg.MaterializeResult(
-            metadata={
-                **table_metadata(table, silver_counts),
-                "quarantined_per_month": dg.MetadataValue.json(quarantine_counts),
-                "quarantine_path": dg.MetadataValue.path(str(quarantine_table)),
-                "quarantine_examples": example_text or "none",
-                "flag_counts_per_month": dg.MetadataValue.json(flags),
-            },
-            check_results=[
-                schema_contract_result(table, months, silver_tf.silver_schema(contract)),
-                dg.AssetCheckResult(
-                    check_name="reconciles_with_bronze", passed=not unreconciled,
-                    metadata={"mismatches (bronze, silver, quarantined)": dg.MetadataValue.json(unreconciled)},
-                ),
-                dg.AssetCheckResult(check_name="keys_unique", passed=duplicate_keys == 0, metadata={"duplicate_keys": duplicate_keys}),
-                dg.AssetCheckResult(
-                    check_name="quarantine_share", passed=not too_many_quarantined,
-                    description=f"months over {quality.max_quarantined_share:.0%}: {too_many_quarantined}; examples: {example_text}"
-                    if too_many_quarantined else "within limit",
-                    metadata={"share_per_month": dg.MetadataValue.json(quarantine_shares)},
-                ),
-                dg.AssetCheckResult(
-                    check_name="flagged_share", passed=not too_many_flagged, severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"share_per_month": dg.MetadataValue.json(flagged_shares), "flag_counts_per_month": dg.MetadataValue.json(flags)},
-                ),
-            ],
-        )
-
-    return _silver
+        for c in SOURCES.values()
+    ],
+    check_specs=[spec for c in SOURCES.values() for spec in check_specs(silver_name(c), _check_descriptions(c))],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+)
+def silver_layer(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
+    settings = pipeline_settings.get()
+    months = list(context.partition_keys)
+    spark = pyspark.spark_session
+    sources = selected_sources(context, SOURCES.values(), silver_name)
+    yield from materialize_concurrently(context, sources, lambda c: materialize_silver(spark, settings, c, months))
 
 
-silver_assets = [build_silver_asset(c) for c in SOURCES.values()]
+silver_assets = [silver_layer]

@@ -65,6 +65,20 @@ def _assert_fails_and_keeps_month(lake_home, data_dir, spark_resource, table, *f
     return message
 
 
+def test_one_failing_source_does_not_stop_the_others_of_its_layer(lake_home, broken, spark_resource):
+    """The bronze sources run side by side in one step: the good ones land, the step fails naming the bad one."""
+    (broken / "features_attributes.csv").unlink()
+    before = _snapshot(lake_home, "bronze_attributes")
+    result = _run(lake_home, broken, spark_resource, ["bronze_attributes", "bronze_lms", "bronze_financials"])
+    assert not result.success
+    assert "features_attributes.csv" in failure_message(result) and "does not exist" in failure_message(result)
+    landed = {m.asset_key.to_user_string() for m in result.asset_materializations_for_node("bronze")}
+    assert landed == {"bronze_lms", "bronze_financials"}
+    checks = check_results(result)
+    assert {key[0] for key in checks} == {"bronze_lms", "bronze_financials"}
+    assert _snapshot(lake_home, "bronze_attributes") == before
+
+
 def test_missing_file(lake_home, broken, spark_resource):
     (broken / "features_attributes.csv").unlink()
     _assert_fails_and_keeps_month(lake_home, broken, spark_resource, "bronze_attributes", "features_attributes.csv", "does not exist")
