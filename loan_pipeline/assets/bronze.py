@@ -36,18 +36,17 @@ def materialize_bronze(spark, settings: Settings, contract: SourceContract, mont
     raw = bronze_tf.inspect_raw_file(settings.data_dir, contract)
     rows = bronze_tf.staged_rows(bronze_tf.with_month(bronze_tf.read_raw(spark, raw, contract), contract, settings.date_format), contract)
     table = settings.table_path(LAYER, name)
-    # One pass over the file: stage every month, refuse the file if any row has no month,
-    # then publish only the requested months.
-    staging = stage(rows, table)
-    file_months = lake.month_row_counts(staging, lake.available_months(staging))
-    if file_months.pop(bronze_tf.INVALID_MONTH, 0):
+    # One pass over the file: stage the requested months and every row that has no month (observing
+    # which months the whole file covers), refuse the file if any row has no month, then publish.
+    coverage = bronze_tf.MonthCoverage()
+    staging = stage(bronze_tf.rows_to_stage(rows, months, coverage), table)
+    if lake.month_row_counts(staging, [bronze_tf.INVALID_MONTH])[bronze_tf.INVALID_MONTH]:
         invalid = lake.read_months_pandas(staging, [bronze_tf.INVALID_MONTH])
         lake.discard(staging)
         raise bronze_tf.DataContractError(bronze_tf.describe_invalid_rows(invalid, raw, contract, settings.date_format))
     counts = publish_staged(rows, table, staging, months)
     empty = [m for m, n in counts.items() if n == 0]
-    present = sorted(m for m, n in file_months.items() if n)
-    covered = f"{present[0]} .. {present[-1]}" if present else "none"
+    covered = coverage.describe()
     return dg.MaterializeResult(
         asset_key=name,
         metadata={

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -125,6 +125,25 @@ def with_placement(df: DataFrame) -> DataFrame:
     the valid rows and find the bad ones."""
     bad = F.col(CORRUPT).isNotNull() | F.col("month").isNull()
     return df.withColumn("month", F.when(bad, F.lit(INVALID_MONTH)).otherwise(F.col("month")))
+
+
+class MonthCoverage:
+    """The first and last month of a whole file, observed while only some months of it are written."""
+
+    def __init__(self) -> None:
+        self.observation = Observation("month_coverage")
+
+    def describe(self) -> str:
+        seen = self.observation.get
+        return f"{seen['first']} .. {seen['last']}" if seen.get("first") else "none"
+
+
+def rows_to_stage(rows: DataFrame, months: list[str], coverage: MonthCoverage) -> DataFrame:
+    """The rows of the requested months plus every row that has no month (so bad rows anywhere in the
+    file refuse it); the file's month range is observed on the way, without another pass."""
+    valid_month = F.when(F.col("month") != INVALID_MONTH, F.col("month"))
+    observed = rows.observe(coverage.observation, F.min(valid_month).alias("first"), F.max(valid_month).alias("last"))
+    return observed.filter(F.col("month").isin([*months, INVALID_MONTH]))
 
 
 def describe_invalid_rows(invalid: pd.DataFrame, raw: RawFile, contract: SourceContract, date_format: str) -> str:
