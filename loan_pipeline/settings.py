@@ -43,6 +43,8 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
+    # Stage progress bars would land in every run's captured logs as carriage-return noise.
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.memory": "1g",
     "spark.sql.parquet.compression.codec": "snappy",

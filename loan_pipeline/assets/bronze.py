@@ -87,9 +87,7 @@ def bronze_layer(context: dg.AssetExecutionContext, pipeline_settings: LoanPipel
     months = list(context.partition_keys)
     spark = pyspark.spark_session
     sources = selected_sources(context, SOURCES.values(), bronze_name)
-    for result in materialize_concurrently(context, sources, lambda c: materialize_bronze(spark, settings, c, months)):
-        context.log.info(f"{result.asset_key.to_user_string()}: {result.metadata['dagster/row_count']} rows over {len(months)} month(s)")
-        yield result
+    yield from materialize_concurrently(context, sources, lambda c: materialize_bronze(spark, settings, c, months))
 
 
 bronze_assets = [bronze_layer]

@@ -8,6 +8,7 @@ not stop the others from landing; the step then fails with that source's error.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
@@ -25,14 +26,19 @@ def materialize_concurrently(
 ) -> Iterator[dg.MaterializeResult]:
     """Run `materialize` for every source in threads; yield the results (keeping only selected checks),
     then raise the first failure, if any."""
+    def timed(contract: SourceContract) -> tuple[dg.MaterializeResult, float]:
+        start = time.perf_counter()
+        return materialize(contract), time.perf_counter() - start
+
     with ThreadPoolExecutor(max_workers=max(len(sources), 1), thread_name_prefix="source") as pool:
-        futures = [(c, pool.submit(materialize, c)) for c in sources]
+        futures = [(c, pool.submit(timed, c)) for c in sources]
     failures = []
     for contract, future in futures:
         if future.exception() is not None:
             failures.append((contract, future.exception()))
             continue
-        result = future.result()
+        result, seconds = future.result()
+        context.log.info(f"{result.asset_key.to_user_string()}: {result.metadata['dagster/row_count']} rows in {seconds:.1f} s")
         selected = context.selected_asset_check_keys
         # A multi-asset's check results must name their asset.
         checks = [
