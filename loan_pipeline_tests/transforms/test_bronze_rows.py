@@ -39,3 +39,24 @@ def test_source_row_is_the_data_row_number_across_splits(spark, sample, small_sp
     assert len(merged) == len(expected)
     for column in columns:
         assert (merged[column] == merged[f"{column}_file"]).all(), column
+
+
+def test_a_one_month_run_stages_that_month_and_every_row_without_a_month(spark, tmp_path, sample):
+    """Staging skips the other months' rows, yet still sees a bad row anywhere in the file and the
+    month range of the whole file."""
+    path = tmp_path / LMS.file_name
+    lines = (sample / LMS.file_name).read_text().splitlines()
+    date_index = lines[0].split(",").index(LMS.date_column)
+    fields = lines[-1].split(",")
+    fields[date_index] = "31/12/2024"  # the last row, in a month the run does not ask for
+    path.write_text("\n".join([*lines[:-1], ",".join(fields)]) + "\n")
+    good_months = pd.to_datetime(pd.read_csv(sample / LMS.file_name, dtype=str)[LMS.date_column].iloc[:-1]).dt.strftime("%Y-%m-01")
+    months = sorted(good_months.unique())
+    rows = bronze.staged_rows(bronze.with_month(bronze.read_raw(spark, bronze.inspect_raw_file(tmp_path, LMS), LMS), LMS, "yyyy-MM-dd"), LMS)
+
+    coverage = bronze.MonthCoverage()
+    staged = bronze.rows_to_stage(rows, [months[1]], coverage).select("month", "_source_row").toPandas()
+    assert coverage.describe() == f"{months[0]} .. {months[-1]}"
+    assert set(staged["month"]) == {months[1], bronze.INVALID_MONTH}
+    assert staged[staged["month"] == bronze.INVALID_MONTH]["_source_row"].tolist() == [len(lines) - 1]
+    assert (staged["month"] == months[1]).sum() == (good_months == months[1]).sum()
