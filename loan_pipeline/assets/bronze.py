@@ -5,15 +5,12 @@ materialized on its own."""
 
 
 import dagster as dg
-from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline import lake
-from loan_pipeline.assets.layer import check_specs, materialize_concurrently, selected_sources
+from loan_pipeline.assets.layer import build_layer_asset
 from loan_pipeline.assets.metadata import schema_contract_result, table_metadata
-from loan_pipeline.partitions import monthly_partitions
-from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.settings import Settings
-from loan_pipeline.sources.schemas import LMS, SOURCES, SourceContract
+from loan_pipeline.sources.schemas import LMS, SourceContract
 from loan_pipeline.transforms import bronze as bronze_tf
 from loan_pipeline.transforms.spark_lake import publish_staged, stage
 
@@ -68,26 +65,10 @@ def materialize_bronze(spark, settings: Settings, contract: SourceContract, mont
     )
 
 
-@dg.multi_asset(
-    name=LAYER,
-    specs=[
-        dg.AssetSpec(
-            bronze_name(c), group_name=LAYER, kinds={"spark", "parquet"}, skippable=True,
-            description=f"Rows of {c.file_name} whose {c.date_column} falls in the month, as text, with lineage.",
-        )
-        for c in SOURCES.values()
-    ],
-    check_specs=[spec for c in SOURCES.values() for spec in check_specs(bronze_name(c), CHECKS)],
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    can_subset=True,
-)
-def bronze_layer(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
-    settings = pipeline_settings.get()
-    months = list(context.partition_keys)
-    spark = pyspark.spark_session
-    sources = selected_sources(context, SOURCES.values(), bronze_name)
-    yield from materialize_concurrently(context, sources, lambda c: materialize_bronze(spark, settings, c, months))
-
-
-bronze_assets = [bronze_layer]
+bronze_assets = [
+    build_layer_asset(
+        LAYER, bronze_name,
+        describe=lambda c: f"Rows of {c.file_name} whose {c.date_column} falls in the month, as text, with lineage.",
+        checks=lambda c: CHECKS, materialize=materialize_bronze,
+    )
+]

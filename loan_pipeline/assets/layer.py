@@ -6,15 +6,20 @@ publishes its months atomically, so a source that fails leaves its previous mont
 not stop the others from landing; the step then fails with that source's error.
 """
 
-from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 import dagster as dg
+from dagster_pyspark import LazyPySparkResource
 
-from loan_pipeline.sources.schemas import SourceContract
+from loan_pipeline.partitions import monthly_partitions
+from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.settings import Settings
+from loan_pipeline.sources.schemas import SOURCES, SourceContract
+
+Materialize = Callable[[object, Settings, SourceContract, list[str]], dg.MaterializeResult]
 
 
 def selected_sources(context: dg.AssetExecutionContext, sources: Iterable[SourceContract], asset_name: Callable[[SourceContract], str]) -> list[SourceContract]:
@@ -52,5 +57,32 @@ def materialize_concurrently(
         raise failures[0][1]
 
 
-def check_specs(asset_name: str, descriptions: dict[str, str]) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(n, asset=asset_name, description=d) for n, d in descriptions.items()]
+def build_layer_asset(
+    layer: str, asset_name: Callable[[SourceContract], str], describe: Callable[[SourceContract], str],
+    checks: Callable[[SourceContract], dict[str, str]], materialize: Materialize,
+    upstream: Callable[[SourceContract], list[str]] = lambda c: [],
+) -> dg.AssetsDefinition:
+    """One subsettable multi-asset holding a layer's asset per source; `materialize(spark, settings,
+    contract, months)` builds one source's months and returns its MaterializeResult."""
+
+    @dg.multi_asset(
+        name=layer,
+        specs=[
+            dg.AssetSpec(asset_name(c), group_name=layer, kinds={"spark", "parquet"}, skippable=True, deps=upstream(c), description=describe(c))
+            for c in SOURCES.values()
+        ],
+        check_specs=[
+            dg.AssetCheckSpec(check, asset=asset_name(c), description=text) for c in SOURCES.values() for check, text in checks(c).items()
+        ],
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        can_subset=True,
+    )
+    def _layer(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
+        settings = pipeline_settings.get()
+        months = list(context.partition_keys)
+        spark = pyspark.spark_session
+        sources = selected_sources(context, SOURCES.values(), asset_name)
+        yield from materialize_concurrently(context, sources, lambda c: materialize(spark, settings, c, months))
+
+    return _layer

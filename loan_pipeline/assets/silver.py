@@ -5,16 +5,13 @@ materialized on its own."""
 
 
 import dagster as dg
-from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline import lake
 from loan_pipeline.assets.bronze import bronze_name
-from loan_pipeline.assets.layer import check_specs, materialize_concurrently, selected_sources
+from loan_pipeline.assets.layer import build_layer_asset
 from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
-from loan_pipeline.partitions import monthly_partitions
-from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.settings import Settings
-from loan_pipeline.sources.schemas import SOURCES, SourceContract
+from loan_pipeline.sources.schemas import SourceContract
 from loan_pipeline.transforms import silver as silver_tf
 from loan_pipeline.transforms.spark_lake import read_months, write_months
 
@@ -101,26 +98,10 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
     )
 
 
-@dg.multi_asset(
-    name=LAYER,
-    specs=[
-        dg.AssetSpec(
-            silver_name(c), group_name=LAYER, kinds={"spark", "parquet"}, skippable=True, deps=[bronze_name(c)],
-            description=f"{c.file_name}: typed and cleaned (see transforms/silver.py for every rule), with dq_flags.",
-        )
-        for c in SOURCES.values()
-    ],
-    check_specs=[spec for c in SOURCES.values() for spec in check_specs(silver_name(c), _check_descriptions(c))],
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    can_subset=True,
-)
-def silver_layer(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
-    settings = pipeline_settings.get()
-    months = list(context.partition_keys)
-    spark = pyspark.spark_session
-    sources = selected_sources(context, SOURCES.values(), silver_name)
-    yield from materialize_concurrently(context, sources, lambda c: materialize_silver(spark, settings, c, months))
-
-
-silver_assets = [silver_layer]
+silver_assets = [
+    build_layer_asset(
+        LAYER, silver_name,
+        describe=lambda c: f"{c.file_name}: typed and cleaned (see transforms/silver.py for every rule), with dq_flags.",
+        checks=_check_descriptions, materialize=materialize_silver, upstream=lambda c: [bronze_name(c)],
+    )
+]
