@@ -13,29 +13,23 @@ from pathlib import Path
 
 def _tree_rss_bytes(root_pid: int) -> int:
     children: dict[int, list[int]] = {}
-    memory: dict[int, tuple[str, str]] = {}  # pid -> (executable, statm)
+    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            memory[int(entry.name)] = (os.readlink(entry / "exe"), (entry / "statm").read_text())
+            pages = int((entry / "statm").read_text().split()[1])
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry.name))
-    page = os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [(root_pid, None)]
+        rss[int(entry.name)] = pages * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root_pid]
     while stack:
-        pid, parent = stack.pop()
-        stack.extend((child, pid) for child in children.get(pid, []))
-        if pid not in memory:
-            continue
-        # The JVM starts helper processes with posix_spawn: until the child execs, it runs in the
-        # parent's address space and /proc shows the parent's memory again. Count that memory once.
-        if parent is not None and memory.get(parent) == memory[pid]:
-            continue
-        total += int(memory[pid][1].split()[1]) * page
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
     return total
 
 
