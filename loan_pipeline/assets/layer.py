@@ -37,18 +37,19 @@ def materialize_concurrently(
 
     with ThreadPoolExecutor(max_workers=max(len(sources), 1), thread_name_prefix="source") as pool:
         futures = [(c, pool.submit(timed, c)) for c in sources]
+    selected_checks = context.selected_asset_check_keys
     failures = []
     for contract, future in futures:
-        if future.exception() is not None:
-            failures.append((contract, future.exception()))
+        error = future.exception()
+        if error is not None:
+            failures.append((contract, error))
             continue
         result, seconds = future.result()
         context.log.info(f"{result.asset_key.to_user_string()}: {result.metadata['dagster/row_count']} rows in {seconds:.1f} s")
-        selected = context.selected_asset_check_keys
         # A multi-asset's check results must name their asset.
         checks = [
             r._replace(asset_key=result.asset_key) for r in result.check_results or []
-            if dg.AssetCheckKey(result.asset_key, r.check_name) in selected
+            if dg.AssetCheckKey(result.asset_key, r.check_name) in selected_checks
         ]
         yield result._replace(check_results=checks)
     if failures:
