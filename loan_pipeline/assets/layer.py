@@ -8,7 +8,7 @@ not stop the others from landing; the step then fails with that source's error.
 
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable, Iterator
 
 import dagster as dg
@@ -29,33 +29,35 @@ def selected_sources(context: dg.AssetExecutionContext, sources: Iterable[Source
 def materialize_concurrently(
     context: dg.AssetExecutionContext, sources: list[SourceContract], materialize: Callable[[SourceContract], dg.MaterializeResult],
 ) -> Iterator[dg.MaterializeResult]:
-    """Run `materialize` for every source in threads; yield the results (keeping only selected checks),
-    then raise the first failure, if any."""
+    """Run `materialize` for every source in threads; yield each result (keeping only selected checks)
+    as soon as its source is done, so Dagster records it while the other sources still run; then raise
+    the first failure (in source order), if any."""
     def timed(contract: SourceContract) -> tuple[dg.MaterializeResult, float]:
         start = time.perf_counter()
         return materialize(contract), time.perf_counter() - start
 
-    with ThreadPoolExecutor(max_workers=max(len(sources), 1), thread_name_prefix="source") as pool:
-        futures = [(c, pool.submit(timed, c)) for c in sources]
     selected_checks = context.selected_asset_check_keys
-    failures = []
-    for contract, future in futures:
-        error = future.exception()
-        if error is not None:
-            failures.append((contract, error))
-            continue
-        result, seconds = future.result()
-        context.log.info(f"{result.asset_key.to_user_string()}: {result.metadata['dagster/row_count']} rows in {seconds:.1f} s")
-        # A multi-asset's check results must name their asset.
-        checks = [
-            r._replace(asset_key=result.asset_key) for r in result.check_results or []
-            if dg.AssetCheckKey(result.asset_key, r.check_name) in selected_checks
-        ]
-        yield result._replace(check_results=checks)
+    failures = {}
+    with ThreadPoolExecutor(max_workers=max(len(sources), 1), thread_name_prefix="source") as pool:
+        futures = {pool.submit(timed, c): c for c in sources}
+        for future in as_completed(futures):
+            contract, error = futures[future], future.exception()
+            if error is not None:
+                failures[contract.name] = error
+                continue
+            result, seconds = future.result()
+            context.log.info(f"{result.asset_key.to_user_string()}: {result.metadata['dagster/row_count']} rows in {seconds:.1f} s")
+            # A multi-asset's check results must name their asset.
+            checks = [
+                r._replace(asset_key=result.asset_key) for r in result.check_results or []
+                if dg.AssetCheckKey(result.asset_key, r.check_name) in selected_checks
+            ]
+            yield result._replace(check_results=checks)
     if failures:
-        for contract, error in failures[1:]:
+        first, *others = [(c, failures[c.name]) for c in sources if c.name in failures]
+        for contract, error in others:
             context.log.error(f"{contract.name} failed too: {error}")
-        raise failures[0][1]
+        raise first[1]
 
 
 def build_layer_asset(
