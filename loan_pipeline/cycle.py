@@ -33,6 +33,7 @@ import dagster as dg
 
 from loan_pipeline import lake
 from loan_pipeline.partitions import monthly_partitions, range_tags
+from loan_pipeline.resources import prestart_spark_session
 from loan_pipeline.settings import Settings, load_settings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
@@ -114,9 +115,11 @@ def run_cycle(
     skip_ingest: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
+    settings = load_settings()
+    if not skip_ingest:
+        prestart_spark_session(settings)
     from loan_pipeline.definitions import defs
 
-    settings = load_settings()
     instance = instance or dg.DagsterInstance.get()
     months = months or monthly_partitions.get_partition_keys()
     first, last = months[0], months[-1]
