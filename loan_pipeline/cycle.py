@@ -33,7 +33,7 @@ import dagster as dg
 
 from loan_pipeline import lake
 from loan_pipeline.partitions import monthly_partitions, range_tags
-from loan_pipeline.resources import prestart_spark_session
+from loan_pipeline.resources import prestart_spark_session, stop_spark_jvm
 from loan_pipeline.settings import Settings, load_settings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
@@ -115,8 +115,12 @@ def run_cycle(
     skip_ingest: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
+    from pyspark.sql import SparkSession
+
     settings = load_settings()
-    if not skip_ingest:
+    # The cycle owns the Spark JVM when none runs yet (the command line); a caller's session is left alone.
+    owns_spark = not skip_ingest and SparkSession._instantiatedSession is None
+    if owns_spark:
         prestart_spark_session(settings)
     from loan_pipeline.definitions import defs
 
@@ -128,6 +132,8 @@ def run_cycle(
     if not skip_ingest:
         _execute(defs, "ingest_job", instance, first, last)
         timings["ingest_s"] = round(time.perf_counter() - t0, 2)
+        if owns_spark:
+            stop_spark_jvm()  # the model lifecycle is pandas and scikit-learn: give the JVM's memory back
         log(f"ingest {first[:7]}..{last[:7]}: {timings['ingest_s']} s")
     t1 = time.perf_counter()
     _execute(defs, "lifecycle_job", instance, first, last)

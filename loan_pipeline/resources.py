@@ -56,6 +56,26 @@ def prestart_spark_session(settings: Settings) -> threading.Thread:
     return thread
 
 
+def stop_spark_jvm() -> bool:
+    """Stop the process's Spark session and the local JVM behind it (its memory goes back to the
+    system: the model steps that follow the ingest in one process do not use Spark). A later
+    session starts a new JVM. Returns whether a session was stopped."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    session = SparkSession._instantiatedSession
+    if session is None:
+        return False
+    jvm = getattr(SparkContext._gateway, "proc", None)
+    session.stop()
+    if jvm is not None:
+        SparkContext._gateway.shutdown()
+        jvm.stdin.close()  # PySpark's local JVM exits when its stdin closes
+        jvm.wait(timeout=60)
+    SparkContext._gateway = SparkContext._jvm = None
+    return True
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings = settings or load_settings()
     return {"pipeline_settings": LoanPipelineSettings(), "pyspark": build_spark_resource(settings)}
