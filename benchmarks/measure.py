@@ -11,26 +11,44 @@ import time
 from pathlib import Path
 
 
-def _tree_rss_bytes(root_pid: int) -> int:
+def tree_rss_bytes(root_pid: int, processes: dict[int, tuple[int, str, int]]) -> int:
+    """RSS of `root_pid` and its descendants; `processes` maps pid -> (parent pid, executable, RSS bytes).
+
+    A JVM starts processes (Hadoop's `chmod`, for one) with vfork/posix_spawn: until the child execs, it
+    runs the JVM's executable in the JVM's own address space, and /proc shows the JVM's RSS a second
+    time. Such a child (a child of a JVM still running the JVM's executable) is not counted."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    for pid, (ppid, _, _) in processes.items():
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        ppid, exe, rss = processes.get(pid, (0, "", 0))
+        parent_exe = processes.get(ppid, (0, "", 0))[1]
+        if not (pid != root_pid and exe == parent_exe and Path(exe).name == "java"):
+            total += rss
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def _processes() -> dict[int, tuple[int, str, int]]:
+    page = os.sysconf("SC_PAGE_SIZE")
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             pages = int((entry / "statm").read_text().split()[1])
+            exe = os.readlink(entry / "exe")
         except (OSError, IndexError, ValueError):
             continue
-        children.setdefault(ppid, []).append(int(entry.name))
-        rss[int(entry.name)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
+        found[int(entry.name)] = (ppid, exe, pages * page)
+    return found
+
+
+def _tree_rss_bytes(root_pid: int) -> int:
+    return tree_rss_bytes(root_pid, _processes())
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
