@@ -33,7 +33,7 @@ import dagster as dg
 
 from loan_pipeline import lake
 from loan_pipeline.partitions import monthly_partitions, range_tags
-from loan_pipeline.resources import prestart_spark_session, stop_spark_jvm
+from loan_pipeline.resources import prestart_spark_session, spark_session_running, stop_spark_jvm
 from loan_pipeline.settings import Settings, load_settings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
@@ -115,11 +115,9 @@ def run_cycle(
     skip_ingest: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
-    from pyspark.sql import SparkSession
-
     settings = load_settings()
     # The cycle owns the Spark JVM when none runs yet (the command line); a caller's session is left alone.
-    owns_spark = not skip_ingest and SparkSession._instantiatedSession is None
+    owns_spark = not skip_ingest and not spark_session_running()
     if owns_spark:
         prestart_spark_session(settings)
     from loan_pipeline.definitions import defs

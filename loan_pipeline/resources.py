@@ -56,7 +56,13 @@ def prestart_spark_session(settings: Settings) -> threading.Thread:
     return thread
 
 
-def stop_spark_jvm() -> bool:
+def spark_session_running() -> bool:
+    from pyspark.sql import SparkSession
+
+    return SparkSession._instantiatedSession is not None
+
+
+def stop_spark_jvm(timeout: float = 60) -> bool:
     """Stop the process's Spark session and the local JVM behind it (its memory goes back to the
     system: the model steps that follow the ingest in one process do not use Spark). A later
     session starts a new JVM. Returns whether a session was stopped."""
@@ -71,7 +77,7 @@ def stop_spark_jvm() -> bool:
     if jvm is not None:
         SparkContext._gateway.shutdown()
         jvm.stdin.close()  # PySpark's local JVM exits when its stdin closes
-        jvm.wait(timeout=60)
+        jvm.wait(timeout=timeout)
     SparkContext._gateway = SparkContext._jvm = None
     return True
 

@@ -79,11 +79,10 @@ def _record_workload(settings: Settings) -> None:
         )
         write_months(features, lake / "gold_features", months)
         write_months(gold.build_labels(tables[LMS.name], months, settings.label), lake / "gold_labels", months)
-    # The JVM writes the archive as it exits: close its stdin (PySpark's signal to exit) and wait.
-    jvm = spark.sparkContext._gateway.proc
-    spark.stop()
-    jvm.stdin.close()
-    jvm.wait(timeout=600)
+    # The JVM writes the archive as it exits (that takes a while): stop it and wait.
+    from loan_pipeline.resources import stop_spark_jvm
+
+    stop_spark_jvm(timeout=600)
 
 
 def record_class_archive(settings: Settings | None = None) -> Path:
