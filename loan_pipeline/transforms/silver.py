@@ -202,6 +202,19 @@ def _error(rule: _ColumnRule) -> str:
     return f"CASE WHEN {_ident('_s_' + rule.column)} = '{INVALID}' THEN {message} END"
 
 
+def _present(items) -> str:
+    """SQL: the array of the non-null `items` (strings), in order.
+
+    array_compact is a lambda function, which Spark evaluates row by row outside its generated code,
+    with every item under it; it is kept for the few rows that have anything to list, and the
+    common clean row takes the compiled `coalesce` test and an empty array."""
+    items = list(items)
+    return (
+        f"CASE WHEN coalesce({', '.join(items)}) IS NULL THEN cast(array() AS array<string>) "
+        f"ELSE array_compact(array({', '.join(items)})) END"
+    )
+
+
 def _extra_columns(contract: SourceContract) -> dict[str, str]:
     """Columns silver adds beyond the contract's: name -> SQL."""
     if contract is ATTRIBUTES:
@@ -256,8 +269,8 @@ def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> D
     classified = statuses.selectExpr(
         *[f"{_ident('_v_' + r.column)} AS {_ident(r.column)}" for r in rules],
         *[f"{sql} AS {name}" for name, sql in extra.items()],
-        f"array_compact(array({', '.join(f for r in rules for f in _flags(r))})) AS dq_flags",
-        f"array_compact(array({', '.join(errors)})) AS dq_errors",
+        f"{_present(f for r in rules for f in _flags(r))} AS dq_flags",
+        f"{_present(errors)} AS dq_errors",
         *[f"{_ident(c)} AS {_ident('_raw_' + c)}" for c in contract.columns],
         *lineage,
     )
