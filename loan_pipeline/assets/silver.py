@@ -44,15 +44,15 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
     if missing:
         raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name(contract)} first")
     bronze_counts = lake.month_row_counts(bronze_table, months)
-    classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format).cache()
-    try:
-        table = settings.table_path(LAYER, name)
-        quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
-        silver_df = silver_tf.silver_rows(classified)
-        silver_counts = write_months(silver_df, table, months)
-        quarantine_counts = write_months(silver_tf.quarantine_rows(classified, contract), quarantine_table, months)
-    finally:
-        classified.unpersist()
+    classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format)
+    table = settings.table_path(LAYER, name)
+    quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
+    # One pass writes the silver rows and counts the rows that break a rule; only when there are any
+    # does a second pass pick them out for the quarantine table (otherwise its months are written empty).
+    quarantined = silver_tf.QuarantineCount()
+    silver_counts = write_months(silver_tf.silver_rows(quarantined.observe(classified)), table, months)
+    quarantine = silver_tf.quarantine_rows(classified, contract)
+    quarantine_counts = write_months(quarantine if quarantined.rows else quarantine.limit(0), quarantine_table, months)
     # Statistics come from the written files (small, columnar), not from more Spark jobs.
     written = lake.read_months_pandas(table, months, columns=[*contract.key, "dq_flags"])
     flags = silver_tf.flag_counts(written)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from loan_pipeline.sources.schemas import (
@@ -287,6 +287,21 @@ def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> D
 
 def silver_rows(classified: DataFrame) -> DataFrame:
     return classified.filter(F.size("dq_errors") == 0).drop("dq_errors", "raw_record")
+
+
+class QuarantineCount:
+    """How many rows of a classified frame break a rule, observed while its silver rows are written
+    (no second pass over the data, and no cache of it, when the answer is none)."""
+
+    def __init__(self) -> None:
+        self.observation = Observation("quarantined_rows")
+
+    def observe(self, classified: DataFrame) -> DataFrame:
+        return classified.observe(self.observation, F.count(F.when(F.size("dq_errors") > 0, 1)).alias("rows"))
+
+    @property
+    def rows(self) -> int:
+        return int(self.observation.get["rows"])
 
 
 def quarantine_rows(classified: DataFrame, contract: SourceContract) -> DataFrame:

@@ -150,3 +150,13 @@ def test_date_format_with_quoted_literal_and_values_with_quotes(spark):
     row = rows.collect()[0].asDict()
     assert str(row["snapshot_date"]) == "2023-05-01"
     assert row["Credit_Mix"] == "Bad's\\" and "Credit_Mix:unknown_category" in row["dq_flags"]
+
+
+@pytest.mark.parametrize("bad_rows", [0, 2])
+def test_quarantine_count_is_observed_while_the_silver_rows_are_collected(spark, bad_rows):
+    rows = [{**GOOD_FINANCIALS, "Customer_ID": f"CUS_{i}"} for i in range(3)]
+    rows += [{**GOOD_FINANCIALS, "Customer_ID": f"BAD_{i}", "Interest_Rate": "twelve"} for i in range(bad_rows)]
+    quarantined = silver.QuarantineCount()
+    kept = silver.silver_rows(quarantined.observe(silver.classify(_bronze(spark, FINANCIALS, rows), FINANCIALS, "yyyy-MM-dd"))).collect()
+    assert sorted(r["Customer_ID"] for r in kept) == ["CUS_0", "CUS_1", "CUS_2"]
+    assert quarantined.rows == bad_rows
