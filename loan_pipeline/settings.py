@@ -50,9 +50,6 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.memory": "1g",
     "spark.sql.parquet.compression.codec": "snappy",
-    # Silver caches each source's classified rows for a few seconds (silver and quarantine are written
-    # from it); building the compressed column cache cost more CPU than it saved.
-    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     # Local files without Hadoop's checksum wrapper. Without Hadoop's native library, every file and
     # folder Hadoop creates gets its permissions from a `chmod` process forked by the JVM; the .crc twin
     # of each file doubled those forks (this cuts them by a third; measured: 3 s of a 42 s run). Parquet
