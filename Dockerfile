@@ -3,11 +3,12 @@
 # advertises this image through DAGSTER_CURRENT_IMAGE.
 FROM python:3.11-slim-bookworm
 
-# Spark needs a JVM; procps gives Spark's launcher scripts `ps`. The man1 folder works around
-# the JRE's postinst failing on slim images that strip /usr/share/man.
+# Spark needs a JVM, and the JDK's javac compiles loan_pipeline/jvm/LocalFileSystem.java; procps gives
+# Spark's launcher scripts `ps`. The man1 folder works around the JDK's postinst failing on slim images
+# that strip /usr/share/man.
 RUN mkdir -p /usr/share/man/man1 \
     && apt-get update \
-    && apt-get install -y --no-install-recommends openjdk-17-jre-headless procps \
+    && apt-get install -y --no-install-recommends openjdk-17-jdk-headless procps \
     && rm -rf /var/lib/apt/lists/*
 
 ARG UV_VERSION=0.13.9
@@ -31,7 +32,8 @@ RUN uv sync --frozen --no-dev --no-install-project --no-cache
 COPY loan_pipeline ./loan_pipeline
 RUN uv sync --frozen --no-dev --no-editable --no-cache
 
-# The Spark JVM's class-data archive, recorded against this image's JDK and jars (spark_jvm.py).
+# The local file system jar and the Spark JVM's class-data archive, built against this image's JDK
+# and jars (spark_jvm.py).
 ENV LOAN_PIPELINE_JVM_DIR=/opt/loan_pipeline/jvm
 RUN python -m loan_pipeline.spark_jvm
 

@@ -9,6 +9,9 @@ features cut that, neither of which changes what Spark computes:
   the JVM maps them ready-parsed instead of loading them from ~280 jars. `python -m
   loan_pipeline.spark_jvm` records it once per machine (./dev and the Docker image do this); when it
   is missing, or recorded by another JDK or another set of jars, the JVM starts without it.
+- Hadoop's local file system without a forked `chmod` per file and folder it creates
+  (jvm/LocalFileSystem.java, compiled here once per machine when a JDK's javac is present; without
+  it Spark uses Hadoop's RawLocalFileSystem, which is correct, only slower).
 - `-XX:TieredStopAtLevel=1` (in settings.DEFAULT_SPARK_CONF): only the fast C1 compiler, so Spark's
   generated code runs compiled sooner. For long jobs on large data, override it with
   LOAN_PIPELINE_SPARK_CONF.
@@ -17,11 +20,14 @@ features cut that, neither of which changes what Spark computes:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from loan_pipeline.settings import Settings, load_settings
@@ -29,21 +35,82 @@ from loan_pipeline.settings import Settings, load_settings
 DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
 
-def class_archive_path(settings: Settings) -> Path:
-    """One archive per pyspark version: new jars need a new recording."""
-    from pyspark.version import __version__ as pyspark_version
+FILE_SYSTEM = "spark.hadoop.fs.file.impl"
+DRIVER_CLASS_PATH = "spark.driver.extraClassPath"
+HADOOP_LOCAL_FILE_SYSTEM = "org.apache.hadoop.fs.RawLocalFileSystem"
+LOCAL_FILE_SYSTEM = "loan_pipeline.LocalFileSystem"
+LOCAL_FILE_SYSTEM_SOURCE = Path(__file__).parent / "jvm" / "LocalFileSystem.java"
 
-    return settings.jvm_dir / f"spark-{pyspark_version}-classes.jsa"
+
+def _pyspark_version() -> str:
+    from pyspark.version import __version__
+
+    return __version__
+
+
+def local_file_system_jar(settings: Settings) -> Path:
+    """One jar per source text and pyspark version (it is compiled against pyspark's Hadoop jars)."""
+    digest = hashlib.sha256(LOCAL_FILE_SYSTEM_SOURCE.read_bytes() + _pyspark_version().encode()).hexdigest()[:12]
+    return settings.jvm_dir / f"local-file-system-{digest}.jar"
+
+
+def _local(settings: Settings) -> bool:
+    return settings.spark_master.startswith("local")
+
+
+def _local_file_system_config(settings: Settings) -> dict[str, str]:
+    """The settings that swap in the fork-free local file system: only for a local master, only when
+    its jar has been built, and only where the configuration still names Hadoop's own class."""
+    jar = local_file_system_jar(settings)
+    if not (_local(settings) and jar.is_file() and settings.spark_conf.get(FILE_SYSTEM) == HADOOP_LOCAL_FILE_SYSTEM):
+        return {}
+    class_path = os.pathsep.join(p for p in (settings.spark_conf.get(DRIVER_CLASS_PATH, ""), str(jar)) if p)
+    return {FILE_SYSTEM: LOCAL_FILE_SYSTEM, DRIVER_CLASS_PATH: class_path}
+
+
+def class_archive_path(settings: Settings) -> Path:
+    """One archive per pyspark version and class path: new jars need a new recording."""
+    extra = "-" + local_file_system_jar(settings).stem if _local_file_system_config(settings) else ""
+    return settings.jvm_dir / f"spark-{_pyspark_version()}{extra}-classes.jsa"
 
 
 def spark_config(settings: Settings) -> dict[str, str]:
-    """The Spark settings of a session, with the class archive added to the driver's Java options
-    when one has been recorded (local master only: a cluster's driver runs elsewhere)."""
+    """The Spark settings of a session, with the local file system and the class archive added when
+    they have been built (local master only: a cluster's driver runs elsewhere)."""
     config = {"spark.master": settings.spark_master, "spark.app.name": "loan_pipeline", **settings.spark_conf}
+    config.update(_local_file_system_config(settings))
     archive = class_archive_path(settings)
-    if settings.spark_master.startswith("local") and archive.is_file():
+    if _local(settings) and archive.is_file():
         config[DRIVER_JAVA_OPTIONS] = f"{config.get(DRIVER_JAVA_OPTIONS, '')} -XX:SharedArchiveFile={archive}".strip()
     return config
+
+
+def build_local_file_system(settings: Settings | None = None) -> Path | None:
+    """Compile jvm/LocalFileSystem.java against pyspark's jars into the jar local_file_system_jar
+    names; None when no javac is found (a Java runtime without the JDK's compiler)."""
+    settings = settings or load_settings()
+    javac = shutil.which("javac")
+    if javac is None:
+        return None
+    import pyspark
+
+    target = local_file_system_jar(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        classes = Path(tmp) / "classes"
+        jars = Path(pyspark.__file__).parent / "jars" / "*"
+        done = subprocess.run(
+            [javac, "-nowarn", "--release", "17", "-cp", str(jars), "-d", str(classes), str(LOCAL_FILE_SYSTEM_SOURCE)],
+            capture_output=True, text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"compiling {LOCAL_FILE_SYSTEM_SOURCE} failed:\n{done.stdout}{done.stderr}")
+        partial = Path(tmp) / target.name
+        with zipfile.ZipFile(partial, "w") as jar:  # a jar is a zip of the class files
+            for path in sorted(classes.rglob("*.class")):
+                jar.write(path, path.relative_to(classes).as_posix())
+        shutil.move(partial, target)
+    return target
 
 
 def _record_workload(settings: Settings) -> None:
@@ -92,7 +159,8 @@ def record_class_archive(settings: Settings | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}")
     options = f"{settings.spark_conf.get(DRIVER_JAVA_OPTIONS, '')} -XX:ArchiveClassesAtExit={partial}".strip()
-    env = {**os.environ, "LOAN_PIPELINE_SPARK_CONF": json.dumps({**settings.spark_conf, DRIVER_JAVA_OPTIONS: options})}
+    conf = {**settings.spark_conf, **_local_file_system_config(settings), DRIVER_JAVA_OPTIONS: options}
+    env = {**os.environ, "LOAN_PIPELINE_SPARK_CONF": json.dumps(conf)}
     # The JVM lists every class it cannot archive; that output matters only when recording fails.
     done = subprocess.run([sys.executable, "-m", "loan_pipeline.spark_jvm", "--workload"], env=env, capture_output=True, text=True)
     if done.returncode != 0 or not partial.is_file():
@@ -103,14 +171,17 @@ def record_class_archive(settings: Settings | None = None) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Record the Spark JVM's class-data archive for this machine.")
-    parser.add_argument("--if-missing", action="store_true", help="do nothing when the archive exists")
+    parser = argparse.ArgumentParser(description="Build the local file system jar and record the Spark JVM's class-data archive for this machine.")
+    parser.add_argument("--if-missing", action="store_true", help="build or record only what is missing")
     parser.add_argument("--workload", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     settings = load_settings()
     if args.workload:
         _record_workload(settings)
         return
+    if not (args.if_missing and local_file_system_jar(settings).is_file()):
+        jar = build_local_file_system(settings)
+        print(f"spark_jvm: built {jar}" if jar else "spark_jvm: no javac (a JDK) here; Spark uses Hadoop's local file system, which forks chmod per file", flush=True)
     target = class_archive_path(settings)
     if args.if_missing and target.is_file():
         return

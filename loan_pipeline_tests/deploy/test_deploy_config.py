@@ -255,7 +255,7 @@ def test_image_gets_the_project_but_no_secret_or_local_state():
     assert not _dockerignored(".env.example", patterns)
     # Exact dependency versions from the lock, no dev tools, and a JVM for Spark.
     assert "uv sync --frozen --no-dev" in dockerfile
-    assert "openjdk-17-jre-headless" in dockerfile
+    assert "openjdk-17-jdk-headless" in dockerfile
 
 
 def test_no_secret_is_committed_and_every_variable_is_documented():
