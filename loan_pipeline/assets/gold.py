@@ -7,11 +7,12 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import functions as F
 
 from loan_pipeline import lake
+from loan_pipeline.assets.layer import materialize_concurrently
 from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
 from loan_pipeline.assets.silver import silver_name
 from loan_pipeline.partitions import month_span, monthly_partitions, months_back
 from loan_pipeline.resources import LoanPipelineSettings
-from loan_pipeline.settings import load_settings
+from loan_pipeline.settings import Settings, load_settings
 from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS
 from loan_pipeline.transforms import gold as gold_tf
 from loan_pipeline.transforms.spark_lake import read_months, write_months
@@ -32,30 +33,26 @@ def _read_silver(spark, settings, contract, first: str, last: str):
     return df
 
 
-@dg.asset(
-    group_name=LAYER,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+FEATURES_SPEC = dg.AssetSpec(
+    "gold_features", group_name=LAYER, kinds={"spark", "parquet"}, skippable=True,
+    description="One row per loan applied in the month, built only from records dated on or before its application date.",
     deps=[
         dg.AssetDep(silver_name(LMS)),
         dg.AssetDep(silver_name(ATTRIBUTES), partition_mapping=_look_back(_defaults.profile_lookback_months - 1)),
         dg.AssetDep(silver_name(FINANCIALS), partition_mapping=_look_back(_defaults.profile_lookback_months - 1)),
         dg.AssetDep(silver_name(CLICKSTREAM), partition_mapping=_look_back(_defaults.clickstream_window_months - 1)),
     ],
-    kinds={"spark", "parquet"},
-    description="One row per loan applied in the month, built only from records dated on or before its application date.",
-    check_specs=[
-        dg.AssetCheckSpec("schema_contract", asset="gold_features", description="Written columns and types equal GOLD_FEATURES_SCHEMA."),
-        dg.AssetCheckSpec("one_row_per_loan", asset="gold_features", description="Exactly the month's applications (mob-0 loans), each once."),
-        dg.AssetCheckSpec("no_future_data", asset="gold_features", description="No record used is dated after the loan's application date."),
-        dg.AssetCheckSpec("profile_coverage", asset="gold_features", description="Share of loans whose attributes and financials were found."),
-    ],
 )
-def gold_features(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
-    settings = pipeline_settings.get()
-    months = list(context.partition_keys)
+FEATURES_CHECKS = [
+    dg.AssetCheckSpec("schema_contract", asset="gold_features", description="Written columns and types equal GOLD_FEATURES_SCHEMA."),
+    dg.AssetCheckSpec("one_row_per_loan", asset="gold_features", description="Exactly the month's applications (mob-0 loans), each once."),
+    dg.AssetCheckSpec("no_future_data", asset="gold_features", description="No record used is dated after the loan's application date."),
+    dg.AssetCheckSpec("profile_coverage", asset="gold_features", description="Share of loans whose attributes and financials were found."),
+]
+
+
+def materialize_gold_features(spark, settings: Settings, months: list[str]) -> dg.MaterializeResult:
     first, last = months[0], months[-1]
-    spark = pyspark.spark_session
     lms = _read_silver(spark, settings, LMS, first, last)
     attributes = _read_silver(spark, settings, ATTRIBUTES, months_back(first, settings.profile_lookback_months - 1), last)
     financials = _read_silver(spark, settings, FINANCIALS, months_back(first, settings.profile_lookback_months - 1), last)
@@ -75,7 +72,8 @@ def gold_features(context: dg.AssetExecutionContext, pipeline_settings: LoanPipe
     stats = {"rows": len(written), "loans": written["loan_id"].nunique(), "future": int(future), "covered": int(covered)}
     mismatched = {m: (counts[m], expected.get(m, 0)) for m in months if counts[m] != expected.get(m, 0)}
     coverage = share(stats["covered"] or 0, stats["rows"])
-    yield dg.MaterializeResult(
+    return dg.MaterializeResult(
+        asset_key="gold_features",
         metadata={**table_metadata(table, counts), "profile_coverage": coverage},
         check_results=[
             schema_contract_result(table, months, gold_tf.GOLD_FEATURES_SCHEMA),
@@ -93,23 +91,18 @@ def gold_features(context: dg.AssetExecutionContext, pipeline_settings: LoanPipe
     )
 
 
-@dg.asset(
-    group_name=LAYER,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(silver_name(LMS))],
-    kinds={"spark", "parquet"},
+LABELS_SPEC = dg.AssetSpec(
+    "gold_labels", group_name=LAYER, kinds={"spark", "parquet"}, skippable=True, deps=[dg.AssetDep(silver_name(LMS))],
     description="Labels that became observable in the month: loans reaching the label's months-on-book then (default dpd>=30 at mob 6).",
-    check_specs=[
-        dg.AssetCheckSpec("schema_contract", asset="gold_labels", description="Written columns and types equal GOLD_LABELS_SCHEMA."),
-        dg.AssetCheckSpec("one_label_per_loan", asset="gold_labels"),
-        dg.AssetCheckSpec("label_rate_sane", asset="gold_labels", description="Per month with labels: default rate within the configured band."),
-    ],
 )
-def gold_labels(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
-    settings = pipeline_settings.get()
-    months = list(context.partition_keys)
-    spark = pyspark.spark_session
+LABELS_CHECKS = [
+    dg.AssetCheckSpec("schema_contract", asset="gold_labels", description="Written columns and types equal GOLD_LABELS_SCHEMA."),
+    dg.AssetCheckSpec("one_label_per_loan", asset="gold_labels"),
+    dg.AssetCheckSpec("label_rate_sane", asset="gold_labels", description="Per month with labels: default rate within the configured band."),
+]
+
+
+def materialize_gold_labels(spark, settings: Settings, months: list[str]) -> dg.MaterializeResult:
     lms = _read_silver(spark, settings, LMS, months[0], months[-1])
     labels = gold_tf.build_labels(lms, months, settings.label)
     table = settings.table_path(LAYER, "gold_labels")
@@ -118,7 +111,8 @@ def gold_labels(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
     rates = {m: round(float(g["label"].mean()), 4) for m, g in frame.groupby("month")}
     q = settings.quality
     out_of_band = {m: r for m, r in rates.items() if not q.min_label_rate <= r <= q.max_label_rate}
-    yield dg.MaterializeResult(
+    return dg.MaterializeResult(
+        asset_key="gold_labels",
         metadata={**table_metadata(table, counts), "label_rate_per_month": dg.MetadataValue.json(rates), "label_definition": settings.label.name},
         check_results=[
             schema_contract_result(table, months, gold_tf.GOLD_LABELS_SCHEMA),
@@ -132,4 +126,25 @@ def gold_labels(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
     )
 
 
-gold_assets = [gold_features, gold_labels]
+MATERIALIZE = {"gold_features": materialize_gold_features, "gold_labels": materialize_gold_labels}
+
+
+@dg.multi_asset(
+    name=LAYER,
+    specs=[FEATURES_SPEC, LABELS_SPEC],
+    check_specs=[*FEATURES_CHECKS, *LABELS_CHECKS],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+)
+def gold(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, pyspark: LazyPySparkResource):
+    """Features and labels side by side in one step (labels need only the loan book): each is still
+    published on its own, and can be materialized on its own."""
+    settings = pipeline_settings.get()
+    months = list(context.partition_keys)
+    spark = pyspark.spark_session
+    selected = [name for name in MATERIALIZE if dg.AssetKey(name) in context.selected_asset_keys]
+    yield from materialize_concurrently(context, selected, lambda name: MATERIALIZE[name](spark, settings, months), name=lambda name: name)
+
+
+gold_assets = [gold]

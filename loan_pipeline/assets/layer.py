@@ -9,7 +9,7 @@ not stop the others from landing; the step then fails with that source's error.
 
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
@@ -19,6 +19,7 @@ from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.settings import Settings
 from loan_pipeline.sources.schemas import SOURCES, SourceContract
 
+Item = TypeVar("Item")
 Materialize = Callable[[object, Settings, SourceContract, list[str]], dg.MaterializeResult]
 
 
@@ -27,23 +28,24 @@ def selected_sources(context: dg.AssetExecutionContext, sources: Iterable[Source
 
 
 def materialize_concurrently(
-    context: dg.AssetExecutionContext, sources: list[SourceContract], materialize: Callable[[SourceContract], dg.MaterializeResult],
+    context: dg.AssetExecutionContext, sources: list[Item], materialize: Callable[[Item], dg.MaterializeResult],
+    name: Callable[[Item], str] = lambda c: c.name,
 ) -> Iterator[dg.MaterializeResult]:
-    """Run `materialize` for every source in threads; yield each result (keeping only selected checks)
-    as soon as its source is done, so Dagster records it while the other sources still run; then raise
-    the first failure (in source order), if any."""
-    def timed(contract: SourceContract) -> tuple[dg.MaterializeResult, float]:
+    """Run `materialize` for every source (or other item) in threads; yield each result (keeping only
+    selected checks) as soon as its item is done, so Dagster records it while the others still run;
+    then raise the first failure (in item order), if any."""
+    def timed(item: Item) -> tuple[dg.MaterializeResult, float]:
         start = time.perf_counter()
-        return materialize(contract), time.perf_counter() - start
+        return materialize(item), time.perf_counter() - start
 
     selected_checks = context.selected_asset_check_keys
     failures = {}
     with ThreadPoolExecutor(max_workers=max(len(sources), 1), thread_name_prefix="source") as pool:
         futures = {pool.submit(timed, c): c for c in sources}
         for future in as_completed(futures):
-            contract, error = futures[future], future.exception()
+            item, error = futures[future], future.exception()
             if error is not None:
-                failures[contract.name] = error
+                failures[name(item)] = error
                 continue
             result, seconds = future.result()
             context.log.info(f"{result.asset_key.to_user_string()}: {result.metadata['dagster/row_count']} rows in {seconds:.1f} s")
@@ -54,9 +56,9 @@ def materialize_concurrently(
             ]
             yield result._replace(check_results=checks)
     if failures:
-        first, *others = [(c, failures[c.name]) for c in sources if c.name in failures]
-        for contract, error in others:
-            context.log.error(f"{contract.name} failed too: {error}")
+        first, *others = [(name(c), failures[name(c)]) for c in sources if name(c) in failures]
+        for item_name, error in others:
+            context.log.error(f"{item_name} failed too: {error}")
         raise first[1]
 
 

@@ -123,6 +123,18 @@ def test_rematerializing_a_month_replaces_exactly_that_month(ingested):
     assert not (table / "_staging").exists() or not any((table / "_staging").iterdir())
 
 
+def test_gold_labels_can_be_materialized_without_the_features(ingested):
+    """Features and labels share one step; selecting one materializes only that one."""
+    home, defs, instance, _ = ingested
+    features = _table(home, "gold", "gold_features")
+    before = sorted(p.name for p in lake.month_dir(features, "2024-02-01").iterdir())
+    result = run_ingest(defs, "2024-02-01", "2024-02-01", instance, selection=["gold_labels"])
+    assert result.success
+    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {"gold_labels"}
+    assert {k for k, _ in check_results(result)} == {"gold_labels"}
+    assert sorted(p.name for p in lake.month_dir(features, "2024-02-01").iterdir()) == before
+
+
 def test_every_month_shows_rows_and_a_preview(ingested):
     _, _, instance, _ = ingested
     event = instance.get_latest_materialization_event(dg.AssetKey("gold_features"))
