@@ -20,6 +20,7 @@ features cut that, neither of which changes what Spark computes:
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -30,14 +31,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from loan_pipeline.settings import Settings, load_settings
+from loan_pipeline.settings import DEFAULT_SPARK_CONF, Settings, load_settings
 
 DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
 
 FILE_SYSTEM = "spark.hadoop.fs.file.impl"
 DRIVER_CLASS_PATH = "spark.driver.extraClassPath"
-HADOOP_LOCAL_FILE_SYSTEM = "org.apache.hadoop.fs.RawLocalFileSystem"
+HADOOP_LOCAL_FILE_SYSTEM = DEFAULT_SPARK_CONF[FILE_SYSTEM]  # Hadoop's RawLocalFileSystem, the default
 LOCAL_FILE_SYSTEM = "loan_pipeline.LocalFileSystem"
 LOCAL_FILE_SYSTEM_SOURCE = Path(__file__).parent / "jvm" / "LocalFileSystem.java"
 
@@ -48,10 +49,15 @@ def _pyspark_version() -> str:
     return __version__
 
 
+@functools.cache
+def _local_file_system_digest() -> str:
+    # Every session's configuration asks for the jar's name: hash the source once per process.
+    return hashlib.sha256(LOCAL_FILE_SYSTEM_SOURCE.read_bytes() + _pyspark_version().encode()).hexdigest()[:12]
+
+
 def local_file_system_jar(settings: Settings) -> Path:
     """One jar per source text and pyspark version (it is compiled against pyspark's Hadoop jars)."""
-    digest = hashlib.sha256(LOCAL_FILE_SYSTEM_SOURCE.read_bytes() + _pyspark_version().encode()).hexdigest()[:12]
-    return settings.jvm_dir / f"local-file-system-{digest}.jar"
+    return settings.jvm_dir / f"local-file-system-{_local_file_system_digest()}.jar"
 
 
 def _local(settings: Settings) -> bool:
