@@ -19,7 +19,9 @@ from loan_pipeline.settings import PROJECT_ROOT
 
 REAL_DATA = Path(os.environ.get("LOAN_PIPELINE_REFERENCE_DATA", PROJECT_ROOT.parent / "shared" / "data")) / "cs611_loans"
 INGEST = (
-    "import sys, dagster as dg\n"
+    "import os, sys, dagster as dg\n"
+    "from loan_pipeline.local_instance import ensure_local_instance\n"
+    "ensure_local_instance(os.environ['DAGSTER_HOME'])\n"
     "from loan_pipeline.definitions import defs\n"
     "from loan_pipeline.partitions import range_tags\n"
     "with dg.DagsterInstance.get() as instance:\n"

@@ -32,6 +32,7 @@ from typing import Callable
 import dagster as dg
 
 from loan_pipeline import lake
+from loan_pipeline.local_instance import ensure_local_instance
 from loan_pipeline.partitions import monthly_partitions, range_tags
 from loan_pipeline.resources import prestart_spark_session, spark_session_running, stop_spark_jvm
 from loan_pipeline.settings import Settings, load_settings
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DAGSTER_HOME"):
         print("DAGSTER_HOME is not set: point it at a folder for the persistent Dagster instance", file=sys.stderr)
         return 2
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    ensure_local_instance(os.environ["DAGSTER_HOME"])
     months = sorted(args.month) if args.month else None
     with dg.DagsterInstance.get() as instance:
         summary = run_cycle(instance, months=months, skip_ingest=args.skip_ingest)
