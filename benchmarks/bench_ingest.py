@@ -1,4 +1,5 @@
-"""Benchmark: bronze -> gold as one single-run backfill, on the real CS611 data and on 10x generated data.
+"""Benchmark: bronze -> gold as one single-run backfill, on the real CS611 data and on 10x generated data,
+run as users build the lake: `python -m loan_pipeline.cycle --ingest-only` (ingest_job on the local instance).
 
     .venv/bin/python -m benchmarks.bench_ingest [--runs 3] [--skip-10x | --runs-10x N]
 
@@ -18,26 +19,24 @@ from benchmarks.measure import median, run_measured
 from loan_pipeline.settings import PROJECT_ROOT
 
 REAL_DATA = Path(os.environ.get("LOAN_PIPELINE_REFERENCE_DATA", PROJECT_ROOT.parent / "shared" / "data")) / "cs611_loans"
-INGEST = (
-    "import os, sys, dagster as dg\n"
-    "from loan_pipeline.local_instance import ensure_local_instance\n"
-    "ensure_local_instance(os.environ['DAGSTER_HOME'])\n"
-    "from loan_pipeline.definitions import defs\n"
-    "from loan_pipeline.partitions import range_tags\n"
-    "with dg.DagsterInstance.get() as instance:\n"
-    "    r = defs.resolve_job_def('ingest_job').execute_in_process(instance=instance, tags=range_tags(sys.argv[1], sys.argv[2]))\n"
-    "    assert r.success\n"
-)
+
+
+FIRST, LAST = "2023-01-01", "2025-11-01"  # every month of the CS611 data
 
 
 def _env(data_dir: Path, home: Path) -> dict[str, str]:
     (home / "dagster_home").mkdir(parents=True, exist_ok=True)
     return {**os.environ, "LOAN_PIPELINE_DATA_DIR": str(data_dir), "LOAN_PIPELINE_HOME": str(home),
-            "DAGSTER_HOME": str(home / "dagster_home"), "SPARK_LOCAL_IP": "127.0.0.1"}
+            "DAGSTER_HOME": str(home / "dagster_home"), "SPARK_LOCAL_IP": "127.0.0.1",
+            "LOAN_PIPELINE_START": FIRST, "LOAN_PIPELINE_END": LAST}
 
 
-def ingest(env: dict[str, str], first: str, last: str) -> tuple[float, float]:
-    wall, rss, _ = run_measured([sys.executable, "-c", INGEST, first, last], env)
+def ingest(env: dict[str, str], month: str | None = None) -> tuple[float, float]:
+    """The user's command for building the lake, `python -m loan_pipeline.cycle --ingest-only`: every
+    month as one run (one Spark session) or only `month`, on the persistent local instance."""
+    wall, rss, _ = run_measured(
+        [sys.executable, "-m", "loan_pipeline.cycle", "--ingest-only", *(["--month", month] if month else [])], env
+    )
     return wall, rss
 
 
@@ -54,13 +53,12 @@ def main() -> None:
     parser.add_argument("--skip-10x", action="store_true")
     parser.add_argument("--runs-10x", type=int, default=None, help="runs on the 10x data (default: --runs)")
     args = parser.parse_args()
-    first, last = "2023-01-01", "2025-11-01"
     full, new_month = [], []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             env = _env(REAL_DATA, Path(tmp))
-            full.append(ingest(env, first, last))
-            new_month.append(ingest(env, last, last))  # the latest month again, on a lake that has the rest
+            full.append(ingest(env))
+            new_month.append(ingest(env, LAST))  # the latest month again, on a lake that has the rest
     one_x, _ = report("real data, all 35 months, one run", full)
     report("real data, one new month", new_month)
     if args.skip_10x:
@@ -72,7 +70,7 @@ def main() -> None:
         ten = []
         for _ in range(args.runs_10x or args.runs):
             with tempfile.TemporaryDirectory() as tmp:
-                ten.append(ingest(_env(Path(data), Path(tmp)), first, last))
+                ten.append(ingest(_env(Path(data), Path(tmp))))
         ten_x, _ = report("generated 10x data, all 35 months, one run", ten)
         print(f"10x / 1x wall ratio: {ten_x / one_x:.2f}")
 

@@ -14,7 +14,8 @@ in the UI afterwards) and on the configured data (LOAN_PIPELINE_DATA_DIR, sample
    champions. Repeated (at most 3 rounds) while a replay surfaces a new, unhandled breach;
 4. prints where the outputs are and the AUC per split of every candidate of the latest model.
 
-Options: --month M (only that month, e.g. the new one: ingest, lifecycle, governance), --skip-ingest.
+Options: --month M (only that month, e.g. the new one: ingest, lifecycle, governance), --skip-ingest,
+--ingest-only (step 1 alone: the lake, no models).
 The same jobs run from the UI or with `dagster job execute -m loan_pipeline.definitions -j end_to_end_job
 --tags '{"dagster/asset_partition_range_start": "2023-01-01", "dagster/asset_partition_range_end": "2025-11-01"}'`
 (there, governance retrains come from the sensor in the daemon).
@@ -115,6 +116,7 @@ def run_cycle(
     months: list[str] | None = None,
     skip_ingest: bool = False,
     log: Callable[[str], None] = print,
+    ingest_only: bool = False,
 ) -> dict:
     settings = load_settings()
     # The cycle owns the Spark JVM when none runs yet (the command line); a caller's session is left alone.
@@ -134,6 +136,9 @@ def run_cycle(
         if owns_spark:
             stop_spark_jvm()  # the model lifecycle is pandas and scikit-learn: give the JVM's memory back
         log(f"ingest {first[:7]}..{last[:7]}: {timings['ingest_s']} s")
+        if ingest_only:
+            log(f"lake: {settings.datamart}")
+            return {"months": [first, last], "timings": timings, "outputs": {"lake": str(settings.datamart)}}
     t1 = time.perf_counter()
     _execute(defs, "lifecycle_job", instance, first, last)
     timings["lifecycle_s"] = round(time.perf_counter() - t1, 2)
@@ -197,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--month", action="append", help="only these month(s) (YYYY-MM-01), e.g. the new month")
     parser.add_argument("--skip-ingest", action="store_true", help="gold already built: run the model lifecycle only")
+    parser.add_argument("--ingest-only", action="store_true", help="only bronze -> silver -> gold (no models)")
     parser.add_argument("--json", help="also write the summary to this file")
     args = parser.parse_args(argv)
     if not os.environ.get("DAGSTER_HOME"):
@@ -205,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     ensure_local_instance(os.environ["DAGSTER_HOME"])
     months = sorted(args.month) if args.month else None
     with dg.DagsterInstance.get() as instance:
-        summary = run_cycle(instance, months=months, skip_ingest=args.skip_ingest)
+        if args.skip_ingest and args.ingest_only:
+            parser.error("--skip-ingest and --ingest-only exclude each other")
+        summary = run_cycle(instance, months=months, skip_ingest=args.skip_ingest, ingest_only=args.ingest_only)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(summary, fh, indent=2, default=str)

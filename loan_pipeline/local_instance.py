@@ -29,14 +29,22 @@ from pathlib import Path
 from typing import Iterator
 
 from dagster import Field, StringSource
+from dagster._core.events import ASSET_EVENTS
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
+from dagster._core.storage.sqlalchemy_compat import db_result
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool, QueuePool
+
+# Dagster hands a storage the events it marks as one batch (the planned materializations at run
+# start, the per-partition materializations of a step) in one store_event_batch call only when this
+# variable is set; its value caps the batch size.
+EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = "1000"
 
 # Engines kept for this many run databases (a long-lived webserver watches many runs; an engine
 # without pooled connections is a few KB, this only bounds the dictionary).
@@ -72,6 +80,9 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
         self._index_engine: Engine | None = None
         self._run_engines: OrderedDict[str, Engine] = OrderedDict()
         super().__init__(base_dir or default_event_log_dir(), inst_data)
+        # Turn on Dagster's event batching in the process that uses this storage (a value set by
+        # the user wins): store_event_batch below is what makes a batch cheap.
+        os.environ.setdefault(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
 
     @classmethod
     def config_type(cls):
@@ -111,6 +122,40 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn:
                 with conn.begin():
                     yield conn
+
+    def store_event_batch(self, events) -> None:
+        """What store_event does for each event, with the asset events of a batch written in one
+        transaction per database (a batch of 35 monthly materializations: 2 commits, not 70 plus 35
+        checkpoints). Any other event is stored on its own, in order."""
+        pending: list = []
+        for event in events:
+            if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS and (not pending or pending[0].run_id == event.run_id):
+                pending.append(event)
+                continue
+            self._store_asset_events_together(pending)
+            pending = []
+            if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS:
+                pending.append(event)
+            else:
+                self.store_event(event)
+        self._store_asset_events_together(pending)
+
+    def _store_asset_events_together(self, events: list) -> None:
+        if len(events) <= 1:
+            for event in events:
+                self.store_event(event)
+            return
+        inserts = [self.prepare_insert_event(event) for event in events]
+        with self.run_connection(events[0].run_id) as conn:
+            for statement in inserts:
+                conn.execute(statement)
+        # Mirrored in the cross-run index database, as SqliteEventLogStorage.store_event does.
+        with self.index_transaction() as conn:
+            for event, statement in zip(events, inserts):
+                with db_result(conn, statement) as result:
+                    event_id = result.inserted_primary_key[0]
+                self._store_asset_event_tags(conn, [event], [event_id])
+                self._store_asset_event(conn, event, event_id)
 
     def wipe(self) -> None:
         super().wipe()

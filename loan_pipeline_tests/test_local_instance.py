@@ -18,6 +18,7 @@ import dagster as dg
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from loan_pipeline.local_instance import (
+    EVENT_BATCH_SIZE_ENV,
     LOCAL_INSTANCE_YAML,
     ReusedEngineSqliteEventLogStorage,
     _PREVIOUS_LOCAL_INSTANCE_YAML,
@@ -46,6 +47,7 @@ DEFS = dg.Definitions(assets=[upstream, downstream], jobs=[dg.define_asset_job("
 def dagster_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv(EVENT_BATCH_SIZE_ENV, raising=False)  # the storage sets it; restored after the test
     ensure_local_instance(home)
     return home
 
@@ -90,11 +92,13 @@ def test_instance_uses_the_project_event_log_in_dagsters_folder(dagster_home):
         assert not instance.get_settings("telemetry")["enabled"]
 
 
-def test_same_history_as_dagsters_own_sqlite_event_log(dagster_home, tmp_path):
+def test_same_history_as_dagsters_own_sqlite_event_log(dagster_home, tmp_path, monkeypatch):
     with dg.DagsterInstance.get() as ours:
+        assert os.environ[EVENT_BATCH_SIZE_ENV] == "1000"  # batches reach store_event_batch
         result = _backfill(ours, "2024-01-01", "2024-06-01")
         assert result.success
         mine = _history(ours, result.run_id)
+    monkeypatch.delenv(EVENT_BATCH_SIZE_ENV)  # the reference: Dagster's class storing one event at a time
     stock_home = tmp_path / "stock"
     stock_home.mkdir()
     (stock_home / "dagster.yaml").write_text(_PREVIOUS_LOCAL_INSTANCE_YAML)
@@ -109,6 +113,24 @@ def test_same_history_as_dagsters_own_sqlite_event_log(dagster_home, tmp_path):
         stock_reader = SqliteEventLogStorage(str(dagster_home / "history" / "runs"))
         assert len(stock_reader.get_records_for_run(result.run_id).records) == len(again.get_records_for_run(result.run_id).records)
         assert sorted(stock_reader.get_materialized_partitions(dg.AssetKey("downstream"))) == mine["materialized"]
+
+
+def test_a_batch_is_stored_as_the_same_events_in_the_same_order(dagster_home):
+    """Planned materializations (batched) mixed with planned checks (not batched) keep their order."""
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        calls = []
+        original = storage._store_asset_events_together
+        storage._store_asset_events_together = lambda events: (calls.append(len(events)), original(events))
+        result = _backfill(instance, "2024-01-01", "2024-06-01")
+        records = instance.get_records_for_run(result.run_id).records
+    # The 12 planned materializations of the run in one go, then each step's 6 monthly materializations.
+    assert sorted(calls, reverse=True)[:3] == [12, 6, 6], calls
+    ids = [r.storage_id for r in records]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    planned = [r.event_log_entry.dagster_event.event_specific_data.partition for r in records
+               if r.event_log_entry.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED]
+    assert planned == PARTS.get_partition_keys() * 2
 
 
 def test_a_second_instance_watches_a_run_live(dagster_home):
