@@ -78,6 +78,8 @@ NUMERIC_TYPES = {"int", "double"}
 # Every column gets one status per row: NULL (clean), a flag code (the row is kept and flagged
 # `<column>:<code>`) or INVALID (the row is quarantined with the column's reason).
 INVALID = "invalid"
+# classify's boolean column: the row breaks a rule that quarantines it (dq_errors is not empty).
+QUARANTINED = "_quarantined"
 
 
 def _sql_text(value: str) -> str:
@@ -266,11 +268,15 @@ def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> D
         f"concat({prefix}, {key_text}, ' first seen at row ', cast(_first_row AS string)) END"
     )
     errors = [_error(r) for r in rules if r.reason] + [duplicate]
+    # Whether a row is quarantined is decided from the statuses alone (a short OR), so the silver pass
+    # filters on it without building any error text; the error list is built for quarantined rows only.
+    quarantined = " OR ".join([*(f"({_ident('_s_' + r.column)} <=> '{INVALID}')" for r in rules if r.reason), "coalesce(_source_row > _first_row, false)"])
     classified = statuses.selectExpr(
         *[f"{_ident('_v_' + r.column)} AS {_ident(r.column)}" for r in rules],
         *[f"{sql} AS {name}" for name, sql in extra.items()],
         f"{_present(f for r in rules for f in _flags(r))} AS dq_flags",
-        f"{_present(errors)} AS dq_errors",
+        f"CASE WHEN {quarantined} THEN array_compact(array({', '.join(errors)})) ELSE cast(array() AS array<string>) END AS dq_errors",
+        f"{quarantined} AS {QUARANTINED}",
         *[f"{_ident(c)} AS {_ident('_raw_' + c)}" for c in contract.columns],
         *lineage,
     )
@@ -278,7 +284,7 @@ def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> D
     record = "to_json(named_struct(" + ", ".join(f"{_sql_text(c)}, {_ident('_raw_' + c)}" for c in contract.columns) + "))"
     df = classified.selectExpr(
         *[_ident(r.column) for r in rules], *[_ident(name) for name in extra], "dq_flags", "dq_errors",
-        f"CASE WHEN size(dq_errors) > 0 THEN {record} END AS raw_record", *lineage,
+        f"CASE WHEN {QUARANTINED} THEN {record} END AS raw_record", QUARANTINED, *lineage,
     )
     if contract is LMS:
         df = add_days_past_due(df)
@@ -286,7 +292,7 @@ def classify(bronze: DataFrame, contract: SourceContract, date_format: str) -> D
 
 
 def silver_rows(classified: DataFrame) -> DataFrame:
-    return classified.filter(F.size("dq_errors") == 0).drop("dq_errors", "raw_record")
+    return classified.filter(~F.col(QUARANTINED)).drop("dq_errors", "raw_record", QUARANTINED)
 
 
 class QuarantineCount:
@@ -297,7 +303,7 @@ class QuarantineCount:
         self.observation = Observation("quarantined_rows")
 
     def observe(self, classified: DataFrame) -> DataFrame:
-        return classified.observe(self.observation, F.count(F.when(F.size("dq_errors") > 0, 1)).alias("rows"))
+        return classified.observe(self.observation, F.count(F.when(F.col(QUARANTINED), 1)).alias("rows"))
 
     @property
     def rows(self) -> int:
@@ -305,7 +311,7 @@ class QuarantineCount:
 
 
 def quarantine_rows(classified: DataFrame, contract: SourceContract) -> DataFrame:
-    return classified.filter(F.size("dq_errors") > 0).select(
+    return classified.filter(F.col(QUARANTINED)).select(
         F.lit(contract.name).alias("source"),
         "_source_file",
         "_source_row",

@@ -30,7 +30,10 @@ def _bronze(spark, contract, rows):
 
 def _classify(spark, contract, rows):
     df = silver.classify(_bronze(spark, contract, rows), contract, "yyyy-MM-dd")
-    return [r.asDict() for r in df.orderBy("_source_row").collect()]
+    classified = [r.asDict() for r in df.orderBy("_source_row").collect()]
+    # The quarantine decision (taken from the statuses alone) and the error list always agree.
+    assert [r[silver.QUARANTINED] for r in classified] == [bool(r["dq_errors"]) for r in classified]
+    return classified
 
 
 def _financials(spark, **overrides):
