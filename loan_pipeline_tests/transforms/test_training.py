@@ -170,3 +170,21 @@ def test_permutation_importance_for_estimators_without_their_own():
     pipe = T.build_pipeline(KNeighborsClassifier(50), list(X.columns)).fit(X, y)
     top = T.feature_importances(pipe, top=2, X=X, y=y)
     assert {name for name, _ in top} == {"Credit_History_Months", "loan_amt"}
+
+
+def test_candidates_fit_side_by_side_give_the_models_fit_one_after_another(monkeypatch):
+    features, labels = make_gold(per_month=60)
+    frame = T.labelled_frame(features, labels, "2024-12-01")
+    w = T.split_windows(frame["application_month"].unique(), T.TrainingPolicy())
+    runs = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(T, "CANDIDATE_WORKERS", workers)
+        candidates, _ = T.train_candidates(frame, w, T.TrainingPolicy())
+        runs[workers] = candidates
+    assert [c.name for c in runs[3]] == [c.name for c in runs[1]] == list(T.candidate_estimators())
+    for alone, together in zip(runs[1], runs[3]):
+        # The random forest sums its trees' votes in whichever order its own threads finish, so scores
+        # agree to the last bits only (as between two sequential runs).
+        assert together.auc == pytest.approx(alone.auc, abs=1e-12) and together.threshold == pytest.approx(alone.threshold, abs=1e-12)
+        for split in T.SPLITS:
+            np.testing.assert_allclose(together.proba[split], alone.proba[split], rtol=1e-12, atol=0)
