@@ -61,9 +61,11 @@ def materialize_gold_features(spark, settings: Settings, months: list[str]) -> d
         lms, attributes, financials, clickstream, months, settings.clickstream_window_months, settings.profile_lookback_months
     )
     table = settings.table_path(LAYER, "gold_features")
-    counts = write_months(features, table, months)
-
     expected = {r["m"]: r["count"] for r in gold_tf.applications(lms, months).groupBy(gold_tf.month_of(F.col("application_date")).alias("m")).count().collect()}
+    # Months without applications (the newest months of a loan book) are written from the plan emptied
+    # by limit(0): Spark gives their schema without joining the profile and clickstream tables.
+    counts = write_months(features if expected else features.limit(0), table, months)
+
     # Checks read the written rows back (small, columnar) instead of running more Spark jobs.
     written = lake.read_months_pandas(table, months, columns=["loan_id", "application_date", *gold_tf.LINEAGE_DATES])
     application = pd.to_datetime(written["application_date"])

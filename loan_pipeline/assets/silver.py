@@ -47,12 +47,20 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
     classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format)
     table = settings.table_path(LAYER, name)
     quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
-    # One pass writes the silver rows and counts the rows that break a rule; only when there are any
-    # does a second pass pick them out for the quarantine table (otherwise its months are written empty).
-    quarantined = silver_tf.QuarantineCount()
-    silver_counts = write_months(silver_tf.silver_rows(quarantined.observe(classified)), table, months)
     quarantine = silver_tf.quarantine_rows(classified, contract)
-    quarantine_counts = write_months(quarantine if quarantined.rows else quarantine.limit(0), quarantine_table, months)
+    if any(bronze_counts.values()):
+        # One pass writes the silver rows and counts the rows that break a rule; only when there are any
+        # does a second pass pick them out for the quarantine table (otherwise its months are written empty).
+        quarantined = silver_tf.QuarantineCount()
+        silver_counts = write_months(silver_tf.silver_rows(quarantined.observe(classified)), table, months)
+        quarantined_rows = quarantined.rows
+    else:
+        # No bronze row in these months (a source with no snapshot in them, e.g. the newest month of a
+        # profile extract): the empty months are written from the same plans emptied by limit(0), which
+        # Spark answers from their schema alone, without reading, compiling or running anything.
+        silver_counts = write_months(silver_tf.silver_rows(classified).limit(0), table, months)
+        quarantined_rows = 0
+    quarantine_counts = write_months(quarantine if quarantined_rows else quarantine.limit(0), quarantine_table, months)
     # Statistics come from the written files (small, columnar), not from more Spark jobs.
     written = lake.read_months_pandas(table, months, columns=[*contract.key, "dq_flags"])
     flags = silver_tf.flag_counts(written)

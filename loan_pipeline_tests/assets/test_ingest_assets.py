@@ -1,6 +1,7 @@
 """The ingest assets on generated sample data: counts, reconciliation, re-materialization, time contract."""
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import dagster as dg
@@ -141,3 +142,26 @@ def test_every_month_shows_rows_and_a_preview(ingested):
     metadata = event.asset_materialization.metadata
     assert metadata["dagster/row_count"].value > 0
     assert "loan_id" in metadata["preview"].value
+
+
+def test_a_month_without_profile_rows_or_applications_is_written_empty_with_the_full_schemas(ingested, sample_dir, spark_resource, tmp_path):
+    # The newest month of the sample: loan-book snapshots only (no profile or clickstream snapshot, no
+    # application). Silver and gold write those empty months from emptied plans, without a Spark job.
+    home, *_ = ingested
+    defs = ingest_definitions(tmp_path, sample_dir, spark_resource)
+    result = run_ingest(defs, LAST, LAST, dg.DagsterInstance.ephemeral())
+    assert result.success
+    checks = check_results(result)
+    empty_sources = {f"bronze_{source}" for source in ("attributes", "financials", "clickstream")}
+    warned = {key for key, c in checks.items() if not c.passed}
+    assert warned == {(name, "month_not_empty") for name in empty_sources}  # a warning for these sources, not an error
+    assert all(checks[key].severity == dg.AssetCheckSeverity.WARN for key in warned)
+    empty_tables = [("silver", f"{kind}_{source}") for source in ("attributes", "financials", "clickstream") for kind in ("silver", "quarantine")]
+    for layer, name in [*empty_tables, ("gold", "gold_features")]:
+        assert lake.month_row_counts(_table(tmp_path, layer, name), [LAST]) == {LAST: 0}, name
+        full_run_month = "2023-06-01"  # a month the full run wrote rows into, through the Spark jobs
+        written = pq.ParquetDataset(lake.month_dir(_table(home, layer, name), full_run_month)).schema
+        empty = pq.ParquetDataset(lake.month_dir(_table(tmp_path, layer, name), LAST)).schema
+        # Names and types (an empty month's file, like any month without rows, marks every column nullable).
+        assert [(f.name, str(f.type)) for f in empty] == [(f.name, str(f.type)) for f in written], name
+    assert lake.month_row_counts(_table(tmp_path, "silver", "silver_lms"), [LAST])[LAST] > 0
