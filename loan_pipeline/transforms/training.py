@@ -183,8 +183,10 @@ def candidate_estimators(random_state: int = 42) -> dict[str, object]:
     return {
         "logistic_regression": LogisticRegression(C=0.1, solver="newton-cholesky", max_iter=200),
         # Bootstrap half the rows per tree and cap the depth: ~1.5 s on 12k rows, same OOT AUC as full trees.
+        # One thread: the candidates already fit side by side (fit_candidates); with joblib's 2 threads on
+        # top, model[2025-08]'s candidates took 1.54 s instead of 1.42 s (same trees: seeds are per tree).
         "random_forest": RandomForestClassifier(
-            n_estimators=120, max_depth=8, min_samples_leaf=20, max_samples=0.5, max_features="sqrt", n_jobs=2,
+            n_estimators=120, max_depth=8, min_samples_leaf=20, max_samples=0.5, max_features="sqrt", n_jobs=1,
             random_state=random_state,
         ),
         "gradient_boosting": HistGradientBoostingClassifier(
@@ -242,7 +244,8 @@ def split_frames(frame: pd.DataFrame, windows: SplitWindows) -> dict[str, pd.Dat
 
 # Candidates fit side by side: scikit-learn's tree and linear-algebra code releases the GIL for most
 # of a fit. Measured on the real data (2-core machine, model[2025-08], 3 candidates + baseline):
-# 1.96 s one after another, 1.76 s two at a time, 1.67 s all three at once.
+# 1.96 s one after another, 1.76 s two at a time, 1.67 s all three at once (1.42 s with the forest's
+# own joblib threads off, see candidate_estimators).
 CANDIDATE_WORKERS = 3
 
 
