@@ -25,7 +25,8 @@ def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
     store = ModelStore(settings.model_store)
     months = sorted(context.partition_keys)
     features = lake.read_months_pandas(settings.table_path("gold", "gold_features"), months)
-    loaded: dict[str, tuple] = {}  # verify + unpickle each version once per run
+    bundles: dict[str, dict] = {}  # each version's bundle.json, read once per run
+    pipelines: dict[str, object] = {}  # verified + unpickled once per run, only when it has loans to score
     frames = []
     for month in months:
         entry = store.month_entry(month)
@@ -35,13 +36,21 @@ def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
         if version is None:
             context.add_asset_metadata({"rows": 0, "model_version": "none (no champion in force)"}, partition_key=month)
             continue
-        if version not in loaded:
-            loaded[version] = store.load(version)  # raises BundleIntegrityError on a tampered artefact
-        pipeline, bundle = loaded[version]
+        if version not in bundles:
+            bundles[version] = store.read_bundle_metadata(version)
+        bundle = bundles[version]
         # Time contract: the model of month M saw only labels observable before M.
         if not (bundle["labels_observed_before"] <= month and bundle["windows"]["oot"][-1] < month):
             raise RuntimeError(f"champion {version} for {month} was trained on data not available before {month}")
-        scored = score(features[features["month"] == month], month, pipeline, bundle)
+        applied = features[features["month"] == month]
+        if applied.empty:
+            # No application in the month (the newest months of a loan book): nothing is scored, so the
+            # model is not unpickled (that, with scikit-learn's import, is a second of a one-month run).
+            scored = empty_predictions()
+        else:
+            if version not in pipelines:
+                pipelines[version], bundles[version] = store.load(version)  # raises BundleIntegrityError on a tampered artefact
+            scored = score(applied, month, pipelines[version], bundles[version])
         frames.append(scored.assign(month=month))
         context.add_asset_metadata(
             {
