@@ -121,17 +121,23 @@ def test_monitoring_history_is_kept_per_month(lifecycle):
             assert sorted(p.stat().st_mtime_ns for p in lake.month_dir(table, m).glob("*.parquet")) == mtimes
 
 
-def test_tampered_champion_is_refused_by_predictions(lifecycle, tmp_path):
+def _copy_with_tampered_champion(lifecycle, tmp_path, month: str) -> tuple[LoanPipelineSettings, str]:
+    """A copy of the lifecycle's home whose champion for `month` has a modified artefact."""
     import shutil
 
-    s = lifecycle["s"]
     home = tmp_path / "home"
-    shutil.copytree(s.home, home)
+    shutil.copytree(lifecycle["s"].home, home)
     settings = LoanPipelineSettings(home=str(home))
     store = ModelStore(settings.get().model_store)
-    version = store.champion_for("2024-12-01")
+    version = store.champion_for(month)
+    assert version is not None
     artefact = store.bundle_dir(version) / "pipeline.joblib"
     artefact.write_bytes(artefact.read_bytes()[:-10] + b"0123456789")
+    return settings, version
+
+
+def test_tampered_champion_is_refused_by_predictions(lifecycle, tmp_path):
+    settings, _ = _copy_with_tampered_champion(lifecycle, tmp_path, "2024-12-01")
     with dg.instance_for_test() as instance:
         result = dg.materialize([predictions], instance=instance, resources={"pipeline_settings": settings}, partition_key="2024-12-01", raise_on_error=False)
     assert not result.success
@@ -206,22 +212,12 @@ def test_monitoring_and_dashboard_before_any_prediction(tmp_path):
 def test_a_month_without_applications_gets_empty_predictions_without_opening_the_model(lifecycle, tmp_path):
     # Loans were applied up to 2025-01; in 2025-03 there is a champion but nothing to score, so its
     # artefact is not unpickled (a tampered one is refused only where it would score: test above).
-    import shutil
-
-    s = lifecycle["s"]
-    home = tmp_path / "home"
-    shutil.copytree(s.home, home)
-    settings = LoanPipelineSettings(home=str(home))
-    store = ModelStore(settings.get().model_store)
-    version = store.champion_for("2025-03-01")
-    assert version is not None
-    artefact = store.bundle_dir(version) / "pipeline.joblib"
-    artefact.write_bytes(artefact.read_bytes()[:-10] + b"0123456789")
+    settings, version = _copy_with_tampered_champion(lifecycle, tmp_path, "2025-03-01")
     with dg.instance_for_test() as instance:
         result = dg.materialize([predictions], instance=instance, resources={"pipeline_settings": settings}, partition_key="2025-03-01")
         assert result.success
         metadata = instance.get_latest_materialization_event(dg.AssetKey("predictions")).asset_materialization.metadata
     assert metadata["rows"].value == 0 and metadata["model_version"].value == version
     written = lake.read_months_pandas(settings.get().table_path("predictions", "predictions"), ["2025-03-01"])
-    scored = lake.read_months_pandas(s.table_path("predictions", "predictions"), ["2024-12-01"])
+    scored = lake.read_months_pandas(lifecycle["s"].table_path("predictions", "predictions"), ["2024-12-01"])
     assert written.empty and len(scored) and list(written.columns) == list(scored.columns)
