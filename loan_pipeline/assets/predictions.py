@@ -49,8 +49,8 @@ def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
             scored = empty_predictions()
         else:
             if version not in pipelines:
-                pipelines[version], bundles[version] = store.load(version)  # raises BundleIntegrityError on a tampered artefact
-            scored = score(applied, month, pipelines[version], bundles[version])
+                pipelines[version] = store.load(version)[0]  # raises BundleIntegrityError on a tampered artefact
+            scored = score(applied, month, pipelines[version], bundle)
         frames.append(scored.assign(month=month))
         context.add_asset_metadata(
             {

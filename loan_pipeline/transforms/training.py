@@ -287,8 +287,6 @@ def fit_candidates(
         threshold = choose_threshold(y["validation"], proba["validation"])
         return CandidateResult(name, pipe, tuple(features), auc, threshold, round(fit_seconds, 3), proba)
 
-    if len(estimators) == 1:
-        return [fit_one(*next(iter(estimators.items())))]
     with ThreadPoolExecutor(max_workers=CANDIDATE_WORKERS, thread_name_prefix="candidate") as pool:
         return list(pool.map(lambda item: fit_one(*item), estimators.items()))
 
