@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
 from pathlib import Path
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline.settings import Settings, load_settings
-from loan_pipeline.spark_jvm import spark_config
+from loan_pipeline.spark_jvm import spark_config, use_loopback
 
 
 class LoanPipelineSettings(dg.ConfigurableResource):
@@ -34,26 +32,8 @@ class LoanPipelineSettings(dg.ConfigurableResource):
 
 
 def build_spark_resource(settings: Settings) -> LazyPySparkResource:
-    # Loopback avoids Spark's hostname warnings and any attempt to bind a public interface.
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    use_loopback()
     return LazyPySparkResource(spark_config=spark_config(settings))
-
-
-def prestart_spark_session(settings: Settings) -> threading.Thread:
-    """Start the Spark session the pyspark resource will use, in a background thread: its JVM start
-    (~2 s) then overlaps Dagster's run set-up. The resource gets this same session (getOrCreate
-    returns the active one); if starting fails here, the resource's own attempt reports the error."""
-    resource = build_spark_resource(settings)
-
-    def start() -> None:
-        try:
-            resource.spark_session
-        except Exception:  # noqa: BLE001 - reported by the step that needs Spark
-            pass
-
-    thread = threading.Thread(target=start, name="spark-prestart", daemon=True)
-    thread.start()
-    return thread
 
 
 def spark_session_running() -> bool:

@@ -46,6 +46,12 @@ def test_monitoring_has_a_row_for_every_month_with_matured_labels(cycle_run):
     assert (scored["auc"] > 0.70).all()
 
 
+def test_the_command_started_spark_itself_and_stopped_it_before_the_models(cycle_run):
+    # The command line starts the JVM ahead of its imports; the cycle still owns it and frees its
+    # memory before the model lifecycle.
+    assert cycle_run["summary"]["spark_jvm_stopped_after_ingest"] is True
+
+
 def test_dashboard_registry_and_printed_metrics(cycle_run):
     s, out = cycle_run["settings"], cycle_run["stdout"]
     png = s.reports / "performance_dashboard.png"

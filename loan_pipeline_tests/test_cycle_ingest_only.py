@@ -47,3 +47,4 @@ def test_ingest_only_writes_every_layer_and_no_models(ingest_only):
 
 def test_ingest_only_leaves_a_callers_spark_session_running(ingest_only, spark):
     assert spark_session_running() and spark.range(3).count() == 3
+    assert ingest_only["summary"]["spark_jvm_stopped_after_ingest"] is False

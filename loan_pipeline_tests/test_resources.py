@@ -2,13 +2,14 @@
 
 from pyspark.sql import SparkSession
 
-from loan_pipeline.resources import build_spark_resource, prestart_spark_session
+from loan_pipeline.resources import build_spark_resource
+from loan_pipeline.spark_jvm import prestart_session
 from loan_pipeline.settings import load_settings
 
 
 def test_prestarted_session_is_the_resources_session(spark):
     settings = load_settings()
-    thread = prestart_spark_session(settings)
+    thread = prestart_session(settings)
     session = build_spark_resource(settings).spark_session
     thread.join(timeout=120)
     assert not thread.is_alive()
@@ -21,10 +22,11 @@ def test_prestarted_session_is_the_resources_session(spark):
 STOP_AND_RESTART = """
 import os
 from pyspark import SparkContext
-from loan_pipeline.resources import build_spark_resource, prestart_spark_session, stop_spark_jvm
+from loan_pipeline.resources import build_spark_resource, stop_spark_jvm
+from loan_pipeline.spark_jvm import prestart_session
 from loan_pipeline.settings import load_settings
 settings = load_settings()
-prestart_spark_session(settings).join()
+prestart_session(settings).join()
 assert build_spark_resource(settings).spark_session.range(3).count() == 3
 pid = SparkContext._gateway.proc.pid
 stopped = stop_spark_jvm()
