@@ -69,6 +69,11 @@ def _history(instance: dg.DagsterInstance, run_id: str) -> dict:
         "check": instance.event_log_storage.get_latest_asset_check_execution_by_key(
             [dg.AssetCheckKey(key, "positive")]
         )[dg.AssetCheckKey(key, "positive")].status.value,
+        # One execution record per planned check and partition, updated by the evaluation.
+        "check_executions": sorted(
+            (r.partition or "", r.status.value, r.event.dagster_event_type.value if r.event else "")
+            for r in instance.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(key, "positive"), limit=100)
+        ),
     }
 
 
@@ -108,6 +113,9 @@ def test_same_history_as_dagsters_own_sqlite_event_log(dagster_home, tmp_path, m
     assert mine == reference
     assert mine["materialized"] == PARTS.get_partition_keys() and mine["materializations"] == 6
     assert mine["event_types"].count("ASSET_MATERIALIZATION_PLANNED") == 12
+    assert mine["check_executions"] == [("", "SUCCEEDED", "ASSET_CHECK_EVALUATION")] + [
+        (month, "PLANNED", "ASSET_CHECK_EVALUATION_PLANNED") for month in PARTS.get_partition_keys()
+    ]
     # The stock class reads what the project's class wrote (the files are Dagster's own format).
     with dg.DagsterInstance.from_config(str(dagster_home)) as again:
         stock_reader = SqliteEventLogStorage(str(dagster_home / "history" / "runs"))
@@ -116,7 +124,7 @@ def test_same_history_as_dagsters_own_sqlite_event_log(dagster_home, tmp_path, m
 
 
 def test_a_batch_is_stored_as_the_same_events_in_the_same_order(dagster_home):
-    """Planned materializations (batched) mixed with planned checks (not batched) keep their order."""
+    """Planned materializations and planned checks, stored together, keep their order."""
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage
         calls = []
@@ -124,13 +132,16 @@ def test_a_batch_is_stored_as_the_same_events_in_the_same_order(dagster_home):
         storage._store_asset_events_together = lambda events: (calls.append(len(events)), original(events))
         result = _backfill(instance, "2024-01-01", "2024-06-01")
         records = instance.get_records_for_run(result.run_id).records
-    # The 12 planned materializations of the run in one go, then each step's 6 monthly materializations.
-    assert sorted(calls, reverse=True)[:3] == [12, 6, 6], calls
+    # The run's 12 planned materializations and its planned check in one go, then each step's 6 monthly
+    # materializations.
+    assert sorted(calls, reverse=True)[:3] == [13, 6, 6], calls
     ids = [r.storage_id for r in records]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     planned = [r.event_log_entry.dagster_event.event_specific_data.partition for r in records
                if r.event_log_entry.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED]
     assert planned == PARTS.get_partition_keys() * 2
+    checks = [r for r in records if r.event_log_entry.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED]
+    assert len(checks) == 1
 
 
 def test_a_second_instance_watches_a_run_live(dagster_home):
