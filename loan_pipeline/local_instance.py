@@ -167,9 +167,9 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
                     self._store_asset_event(conn, event, event_id)
                 else:
                     planned_checks.append((event, event_id))
-        self._store_planned_checks(planned_checks)
+            self._store_planned_checks(conn, planned_checks)
 
-    def _store_planned_checks(self, planned: list) -> None:
+    def _store_planned_checks(self, conn: Connection, planned: list) -> None:
         """The rows store_asset_check_event writes for planned checks (one per check and partition), in
         one statement; each event is serialized once, not once per partition."""
         rows = []
@@ -183,8 +183,7 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
                     "evaluation_event": serialized, "evaluation_event_timestamp": timestamp, "evaluation_event_storage_id": event_id,
                 })
         if rows:
-            with self.index_connection() as conn:
-                conn.execute(AssetCheckExecutionsTable.insert(), rows)
+            conn.execute(AssetCheckExecutionsTable.insert(), rows)
 
     def wipe(self) -> None:
         super().wipe()

@@ -98,21 +98,27 @@ def use_loopback() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
+def session_builder(config: dict[str, str]):
+    """A SparkSession builder with `config` applied, as dagster_pyspark's resource builds its session
+    (without importing Dagster)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in config.items():
+        builder = builder.config(key, value)
+    return builder
+
+
 def prestart_session(settings: Settings | None = None) -> threading.Thread:
     """Start the Spark session in a background thread, with exactly the configuration the pyspark
     resource uses (resources.build_spark_resource), so that its JVM start (~3 s) overlaps other work:
     the resource then gets this same session (getOrCreate returns it). Importing only pyspark here
     lets a command line start it before its own heavy imports. If starting fails here, the resource's
     own attempt reports the error."""
-    from pyspark.sql import SparkSession
-
-    config = spark_config(settings or load_settings())
+    builder = session_builder(spark_config(settings or load_settings()))
     use_loopback()
 
     def start() -> None:
-        builder = SparkSession.builder
-        for key, value in config.items():
-            builder = builder.config(key, value)
         try:
             builder.getOrCreate()
         except Exception:  # noqa: BLE001 - reported by the step that needs Spark
@@ -154,17 +160,12 @@ def build_local_file_system(settings: Settings | None = None) -> Path | None:
 def _record_workload(settings: Settings) -> None:
     """Run the real bronze -> silver -> gold transforms on a tiny generated loan book, so the archive
     holds the classes a pipeline run uses (CSV, Parquet, windows, joins, aggregates, codegen)."""
-    from pyspark.sql import SparkSession
-
     from loan_pipeline.sources.generator import generate_loan_book
     from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS, SOURCES
     from loan_pipeline.transforms import bronze, gold, silver
     from loan_pipeline.transforms.spark_lake import read_months, session_for_rows, write_months
 
-    builder = SparkSession.builder
-    for key, value in settings.spark_conf.items():
-        builder = builder.config(key, value)
-    spark = builder.master("local[*]").appName("loan_pipeline_class_archive").getOrCreate()
+    spark = session_builder(dict(settings.spark_conf)).master("local[*]").appName("loan_pipeline_class_archive").getOrCreate()
     with tempfile.TemporaryDirectory() as tmp:
         data, lake = Path(tmp) / "data", Path(tmp) / "lake"
         generate_loan_book(data, customers=200, loan_start_months=2)
