@@ -114,13 +114,17 @@ def available_months(table: Path) -> list[str]:
     return sorted(p.name.split("=", 1)[1] for p in table.glob(f"{MONTH_COLUMN}=*") if p.is_dir())
 
 
-def read_months_pandas(table: Path, months: Iterable[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read some or all months of a table into pandas, with `month` as a string column."""
+def read_months_arrow(table: Path, months: Iterable[str] | None = None, columns: list[str] | None = None) -> dict[str, pa.Table]:
+    """Some or all months of a table as Arrow tables, by month (months without a folder are left out)."""
     present = available_months(table)
     wanted = present if months is None else [m for m in sorted(set(months)) if m in present]
+    return {month: ds.dataset(month_dir(table, month), format="parquet").to_table(columns=columns) for month in wanted}
+
+
+def read_months_pandas(table: Path, months: Iterable[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read some or all months of a table into pandas, with `month` as a string column."""
     frames = []
-    for month in wanted:
-        tbl = ds.dataset(month_dir(table, month), format="parquet").to_table(columns=columns)
+    for month, tbl in read_months_arrow(table, months, columns).items():
         frame = tbl.to_pandas()
         frame[MONTH_COLUMN] = month
         frames.append(frame)

@@ -63,7 +63,7 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
         quarantined_rows = 0
     quarantine_counts = write_months(quarantine if quarantined_rows else quarantine.limit(0), quarantine_table, months)
     # Statistics come from the written files (small, columnar), not from more Spark jobs.
-    written = lake.read_months_pandas(table, months, columns=[*contract.key, "dq_flags"])
+    written = lake.read_months_arrow(table, months, columns=[*contract.key, "dq_flags"])
     flags = silver_tf.flag_counts(written)
     flagged = silver_tf.flagged_row_counts(written)
     duplicate_keys = silver_tf.duplicate_key_rows(written, contract)

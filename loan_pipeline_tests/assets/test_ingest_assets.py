@@ -165,3 +165,21 @@ def test_a_month_without_profile_rows_or_applications_is_written_empty_with_the_
         # Names and types (an empty month's file, like any month without rows, marks every column nullable).
         assert [(f.name, str(f.type)) for f in empty] == [(f.name, str(f.type)) for f in written], name
     assert lake.month_row_counts(_table(tmp_path, "silver", "silver_lms"), [LAST])[LAST] > 0
+
+
+def test_silver_flag_statistics_match_the_written_rows(ingested):
+    home, _, _, result = ingested
+    for source in ("financials", "attributes"):
+        written = lake.read_months_pandas(_table(home, "silver", f"silver_{source}"))
+        flags = written[["month", "dq_flags"]].explode("dq_flags").dropna()
+        expected = {}
+        for (month, flag), n in flags.groupby(["month", "dq_flags"]).size().items():
+            expected.setdefault(month, {})[flag] = int(n)
+        assert expected, f"the sample's {source} has flagged values"
+        recorded = {}
+        for event in result.get_asset_materialization_events():
+            materialization = event.step_materialization_data.materialization
+            if materialization.asset_key == dg.AssetKey(f"silver_{source}"):
+                month = materialization.partition
+                recorded[month] = materialization.metadata["flag_counts_per_month"].value.get(month, {})
+        assert {m: f for m, f in recorded.items() if f} == expected

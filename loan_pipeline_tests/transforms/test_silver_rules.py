@@ -2,6 +2,7 @@
 
 import json
 
+import pyarrow as pa
 import pytest
 from pyspark.sql import types as T
 
@@ -163,3 +164,24 @@ def test_quarantine_count_is_observed_while_the_silver_rows_are_collected(spark,
     kept = silver.silver_rows(quarantined.observe(silver.classify(_bronze(spark, FINANCIALS, rows), FINANCIALS, "yyyy-MM-dd"))).collect()
     assert sorted(r["Customer_ID"] for r in kept) == ["CUS_0", "CUS_1", "CUS_2"]
     assert quarantined.rows == bad_rows
+
+
+def test_quality_statistics_count_flags_flagged_rows_and_repeated_keys():
+    flags = pa.list_(pa.string())
+    months = {
+        "2024-01-01": pa.table({
+            "loan_id": ["a", "b", "c", None],
+            "snapshot_date": ["d1", "d1", "d1", "d1"],
+            "dq_flags": pa.array([["x:placeholder", "y:out_of_range"], [], ["x:placeholder"], []], type=flags),
+        }),
+        "2024-02-01": pa.table({
+            "loan_id": ["a", None, None],
+            "snapshot_date": ["d1", "d1", "d2"],
+            "dq_flags": pa.array([[], [], []], type=flags),
+        }),
+    }
+    assert silver.flag_counts(months) == {"2024-01-01": {"x:placeholder": 2, "y:out_of_range": 1}}
+    assert silver.flagged_row_counts(months) == {"2024-01-01": 2}
+    # ("a", "d1") and (empty loan id, "d1") each twice, across months; (empty, "d2") is unique.
+    assert silver.duplicate_key_rows(months, LMS) == 4
+    assert silver.duplicate_key_rows({}, LMS) == 0
