@@ -40,6 +40,8 @@ def _work(out: Path, month: str | None) -> dict[str, float]:
     from loan_pipeline.settings import load_settings
     from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS, SOURCES
     from loan_pipeline.spark_jvm import session_builder, spark_config, use_loopback
+    from loan_pipeline.transforms.bronze import with_month
+    from loan_pipeline.transforms.spark_lake import parse_date
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -47,9 +49,6 @@ def _work(out: Path, month: str | None) -> dict[str, float]:
     use_loopback()
     spark = session_builder(spark_config(settings)).getOrCreate()
     phases["python imports + JVM start"] = time.perf_counter() - start
-
-    def month_of(column):
-        return F.date_format(F.trunc(F.to_date(F.try_to_timestamp(F.col(column), F.lit(settings.date_format))), "month"), "yyyy-MM-dd")
 
     def write(df, name):
         if month:
@@ -63,7 +62,7 @@ def _work(out: Path, month: str | None) -> dict[str, float]:
     def bronze(contract):
         schema = T.StructType([T.StructField(c, T.StringType()) for c in contract.columns])
         raw = spark.read.csv(str(REAL_DATA / contract.file_name), header=True, schema=schema)
-        write(raw.withColumn("month", month_of(contract.date_column)), f"bronze_{contract.name}")
+        write(with_month(raw, contract, settings.date_format), f"bronze_{contract.name}")
 
     def silver(contract):
         df = spark.read.parquet(str(out / f"bronze_{contract.name}"))
@@ -71,7 +70,7 @@ def _work(out: Path, month: str | None) -> dict[str, float]:
         for column, spark_type in contract.silver_types.items():
             source = "Credit_History_Age" if column == "Credit_History_Months" else column
             if spark_type == "date":
-                typed.append(F.to_date(F.try_to_timestamp(F.col(source), F.lit(settings.date_format))).alias(column))
+                typed.append(parse_date(source, settings.date_format).alias(column))
             else:
                 typed.append(F.col(source).try_cast(spark_type).alias(column))
         write(df.select(*typed, "month"), f"silver_{contract.name}")
@@ -84,7 +83,7 @@ def _work(out: Path, month: str | None) -> dict[str, float]:
     phases["silver"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    read = {c.name: spark.read.parquet(str(out / f"silver_{c.name}")) for c in (LMS, ATTRIBUTES, FINANCIALS, CLICKSTREAM)}
+    read = {c.name: spark.read.parquet(str(out / f"silver_{c.name}")) for c in SOURCES.values()}
     loans = read[LMS.name].filter("installment_num = 0").select("loan_id", "Customer_ID", "loan_amt", "tenure", "month")
     clicks = read[CLICKSTREAM.name].groupBy("Customer_ID").agg(*[F.avg(f"fe_{i}").alias(f"fe_{i}_mean") for i in range(1, 21)])
     features = (

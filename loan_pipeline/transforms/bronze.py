@@ -28,7 +28,7 @@ from pyspark.sql import types as T
 
 from loan_pipeline.sources.schemas import SourceContract
 from loan_pipeline.transforms.errors import DataContractError
-from loan_pipeline.transforms.spark_lake import month_of
+from loan_pipeline.transforms.spark_lake import month_of, parse_date
 
 CORRUPT = "_corrupt_record"
 LINEAGE_COLUMNS = ("_source_file", "_source_sha256", "_source_row", "_ingested_at")
@@ -113,8 +113,7 @@ def _row_number(df: DataFrame, raw: RawFile):
 
 
 def with_month(df: DataFrame, contract: SourceContract, date_format: str) -> DataFrame:
-    parsed = F.to_date(F.try_to_timestamp(F.col(contract.date_column), F.lit(date_format)))
-    return df.withColumn("month", month_of(parsed))
+    return df.withColumn("month", month_of(parse_date(contract.date_column, date_format)))
 
 
 INVALID_MONTH = "__invalid__"

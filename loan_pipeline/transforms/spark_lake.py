@@ -105,6 +105,11 @@ def read_months(spark: SparkSession, table: Path, months: Iterable[str]) -> Data
     return spark.read.parquet(str(table)).filter(F.col(lake.MONTH_COLUMN).isin(wanted))
 
 
+def parse_date(column: str, date_format: str) -> F.Column:
+    """A text column as a date in `date_format`; null where it does not parse."""
+    return F.to_date(F.try_to_timestamp(F.col(column), F.lit(date_format)))
+
+
 def month_of(date_col) -> F.Column:
     """Partition key YYYY-MM-01 of a date column."""
     return F.date_format(F.trunc(date_col, "month"), "yyyy-MM-dd")
