@@ -47,12 +47,14 @@ def _processes() -> dict[int, tuple[int, str, int]]:
     return found
 
 
-def _tree_rss_bytes(root_pid: int) -> int:
-    return tree_rss_bytes(root_pid, _processes())
+def _trees_rss_bytes(root_pids: list[int]) -> int:
+    processes = _processes()
+    return sum(tree_rss_bytes(pid, processes) for pid in root_pids)
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in GiB, combined output) of one run; raises if the command fails."""
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, also: tuple[int, ...] = ()) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in GiB, combined output) of one run; raises if the command fails. The
+    peak counts the processes `also` names (and their children) too: a server the run works through."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
@@ -61,7 +63,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     def sample():
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_bytes(proc.pid))
+            peak = max(peak, _trees_rss_bytes([proc.pid, *also]))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -36,19 +36,33 @@ def build_spark_resource(settings: Settings) -> LazyPySparkResource:
     return LazyPySparkResource(spark_config=spark_config(settings))
 
 
+def _remote_session():
+    """The process's Spark Connect client session, if any (pyspark's connect client is optional: it
+    needs the `connect` extras, which only a remote configuration uses)."""
+    import sys
+
+    connect = sys.modules.get("pyspark.sql.connect.session")
+    return connect.SparkSession._get_default_session() if connect else None
+
+
 def spark_session_running() -> bool:
     from pyspark.sql import SparkSession
 
-    return SparkSession._instantiatedSession is not None
+    return SparkSession._instantiatedSession is not None or _remote_session() is not None
 
 
 def stop_spark_jvm(timeout: float = 60) -> bool:
     """Stop the process's Spark session and the local JVM behind it (its memory goes back to the
     system: the model steps that follow the ingest in one process do not use Spark). A later
-    session starts a new JVM. Returns whether a session was stopped."""
+    session starts a new JVM. A client of a Spark Connect server releases its session on the server
+    (which keeps running for the next run). Returns whether a session was stopped."""
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    remote = _remote_session()
+    if remote is not None:
+        remote.stop()
+        return True
     session = SparkSession._instantiatedSession
     if session is None:
         return False

@@ -22,6 +22,7 @@ ENV_START = "LOAN_PIPELINE_START"
 ENV_END = "LOAN_PIPELINE_END"
 ENV_SPARK_MASTER = "LOAN_PIPELINE_SPARK_MASTER"
 ENV_SPARK_CONF = "LOAN_PIPELINE_SPARK_CONF"
+ENV_SPARK_REMOTE = "LOAN_PIPELINE_SPARK_REMOTE"
 ENV_DATE_FORMAT = "LOAN_PIPELINE_DATE_FORMAT"
 ENV_JVM_DIR = "LOAN_PIPELINE_JVM_DIR"
 
@@ -109,6 +110,9 @@ class Settings:
     end: str
     date_format: str = "yyyy-MM-dd"
     spark_master: str = "local[*]"
+    # A standing Spark Connect server (sc://host:port, loan_pipeline/spark_server.py) instead of a Spark
+    # JVM per run; empty: each run starts its own session on spark_master.
+    spark_remote: str = ""
     jvm_dir: Path = DEFAULT_JVM_DIR
     spark_conf: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SPARK_CONF))
     label: LabelDefinition = LabelDefinition()
@@ -141,6 +145,13 @@ def _env_path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _spark_remote(env: Mapping[str, str]) -> str:
+    url = (env.get(ENV_SPARK_REMOTE) or "").strip()
+    if url and not url.startswith("sc://"):
+        raise ValueError(f"{ENV_SPARK_REMOTE} must be a Spark Connect URL like sc://127.0.0.1:15002, got {url!r}")
+    return url
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     spark_conf = dict(DEFAULT_SPARK_CONF)
@@ -157,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         end=env.get(ENV_END) or DEFAULT_END,
         date_format=env.get(ENV_DATE_FORMAT) or "yyyy-MM-dd",
         spark_master=env.get(ENV_SPARK_MASTER) or "local[*]",
+        spark_remote=_spark_remote(env),
         jvm_dir=_env_path(env, ENV_JVM_DIR, DEFAULT_JVM_DIR),
         spark_conf=spark_conf,
     )

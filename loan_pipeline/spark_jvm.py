@@ -35,6 +35,7 @@ from pathlib import Path
 from loan_pipeline.settings import DEFAULT_SPARK_CONF, Settings, load_settings
 
 DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+REMOTE = "spark.remote"
 
 
 FILE_SYSTEM = "spark.hadoop.fs.file.impl"
@@ -82,8 +83,17 @@ def class_archive_path(settings: Settings) -> Path:
 
 
 def spark_config(settings: Settings) -> dict[str, str]:
-    """The Spark settings of a session, with the local file system and the class archive added when
-    they have been built (local master only: a cluster's driver runs elsewhere)."""
+    """The Spark settings of a run's session: a client of the standing Spark Connect server when one is
+    configured (its own settings are jvm_config's, given when it started), else a session of its own."""
+    if settings.spark_remote:
+        return {REMOTE: settings.spark_remote}
+    return jvm_config(settings)
+
+
+def jvm_config(settings: Settings) -> dict[str, str]:
+    """The settings of a Spark driver JVM started here (a run's own, or the Spark Connect server), with
+    the local file system and the class archive added when they have been built (local master only: a
+    cluster's driver runs elsewhere)."""
     config = {"spark.master": settings.spark_master, "spark.app.name": "loan_pipeline", **settings.spark_conf}
     config.update(_local_file_system_config(settings))
     archive = class_archive_path(settings)

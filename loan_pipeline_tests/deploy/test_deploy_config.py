@@ -27,7 +27,7 @@ from loan_pipeline_tests.deploy.harness import bin_path, clean_env
 
 pytestmark = pytest.mark.deploy
 
-SERVICES = {"postgres", "user_code", "webserver", "daemon"}
+SERVICES = {"postgres", "user_code", "webserver", "daemon", "spark"}
 DAGSTER_SERVICES = ("user_code", "webserver", "daemon")
 HOST_ENV = {
     "DAGSTER_POSTGRES_PASSWORD": "not-a-real-secret",
@@ -127,6 +127,29 @@ def test_compose_topology(compose):
     host_ip, published, target = (port.split(":")[0], port.split(":")[1], port.split(":")[2].split("/")[0]) if isinstance(port, str) else (
         port["host_ip"], str(port["published"]), str(port["target"]))
     assert (host_ip, published, target) == ("127.0.0.1", "3000", "3000")
+
+
+def test_runs_share_the_spark_connect_service(compose, instance_config):
+    """Runs (and only the compose network) reach the Spark Connect server at the URL they are given, and
+    the server sees every file a run reads or writes at the same path as the runs do."""
+    services = compose["services"]
+    spark = services["spark"]
+    assert spark["image"] == services["user_code"]["image"]
+    command = spark["command"]
+    assert command[:3] == ["python", "-m", "loan_pipeline.spark_server"]
+    host, port = command[command.index("--host") + 1], command[command.index("--port") + 1]
+    assert host == "0.0.0.0" and "ports" not in spark, "Spark Connect has no login: never publish it"
+    run_settings = load_settings({k: str(v) for k, v in services["user_code"]["environment"].items()})
+    assert run_settings.spark_remote == f"sc://spark:{port}"
+    assert "LOAN_PIPELINE_SPARK_REMOTE" in instance_config["run_launcher"]["config"]["env_vars"]
+    assert "loan_pipeline_network" in spark["networks"]
+    assert services["daemon"]["depends_on"]["spark"]["condition"] == "service_healthy"
+    assert port in " ".join(spark["healthcheck"]["test"])
+    server_mounts, run_mounts = _service_mounts(spark), deploy.launcher_volumes(instance_config)
+    for path in [*deploy.written_paths(run_settings), *deploy.read_paths(run_settings)]:
+        assert deploy.mount_for(path, server_mounts) == deploy.mount_for(path, run_mounts), path
+    for path in deploy.written_paths(run_settings):
+        assert not deploy.mount_for(path, server_mounts)[2], f"{path} is read-only for the Spark server"
 
 
 def test_workspace_points_at_the_code_server(compose):

@@ -1,0 +1,124 @@
+"""A standing Spark Connect server that the pipeline's runs share: `python -m loan_pipeline.spark_server`.
+
+By default every run starts a Spark driver JVM of its own, and pays for it on every run: the JVM's
+start, loading Spark's classes, and compiling Spark's code again before it runs fast. With
+LOAN_PIPELINE_SPARK_REMOTE=sc://HOST:PORT set, runs are clients of this server instead: one
+long-lived driver (local[*] or the configured master) with the project's Spark settings
+(spark_jvm.jvm_config), already started and compiled when a run begins. The project's code is the
+same in both modes; only the session's configuration differs (spark_jvm.spark_config).
+
+The server reads the raw files and writes the lake, while the run's Python side hashes the raw files,
+publishes the written months (renames) and reads Parquet footers: both must see the same files at the
+same paths (on one machine they do; docker-compose.yaml mounts the same volumes at the same paths).
+Spark Connect has no authentication of its own: the server binds the loopback interface unless told
+otherwise, and in the compose deployment it is reachable only on the deployment's network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from loan_pipeline.settings import Settings, load_settings
+from loan_pipeline.spark_jvm import jvm_config, use_loopback
+
+SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 15002
+
+
+def server_config(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> dict[str, str]:
+    """The server's Spark settings: a run's own session's settings, plus where to listen."""
+    return {
+        # At INFO a server logs every query's plan, thousands of lines per ingest (LOAN_PIPELINE_SPARK_CONF
+        # can set another level).
+        "spark.log.level": "WARN",
+        **jvm_config(settings),
+        "spark.app.name": "loan_pipeline_spark_connect",
+        "spark.connect.grpc.binding.address": host,
+        "spark.connect.grpc.binding.port": str(port),
+    }
+
+
+def server_command(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
+    """spark-submit of pyspark's own installation running the Connect server (its jar ships with pyspark)."""
+    import pyspark
+
+    command = [str(Path(pyspark.__file__).parent / "bin" / "spark-submit"), "--class", SERVER_CLASS]
+    for key, value in server_config(settings, host, port).items():
+        command += ["--conf", f"{key}={value}"]
+    return command
+
+
+def remote_url(host: str, port: int) -> str:
+    return f"sc://{host}:{port}"
+
+
+def start(settings: Settings | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None) -> subprocess.Popen:
+    """Start the server as a child process (tests, benchmarks); `log` is a file its output goes to."""
+    use_loopback()
+    if _listening(host, port):  # or waiting for readiness would find that other server
+        raise RuntimeError(f"{host}:{port} is already in use; choose another --port")
+    return subprocess.Popen(
+        server_command(settings or load_settings(), host, port),
+        stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, env=dict(os.environ),
+    )
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until_ready(host: str, port: int, process: subprocess.Popen | None = None, timeout: float = 180) -> float:
+    """Wait until the server accepts connections (it binds its port once its Spark driver is up);
+    returns the seconds waited. Raises if `process` exits first or the timeout passes."""
+    start_time = time.perf_counter()
+    while time.perf_counter() - start_time < timeout:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the Spark Connect server exited with {process.returncode} before it was ready")
+        if _listening(host, port):
+            return time.perf_counter() - start_time
+        time.sleep(0.2)
+    raise TimeoutError(f"no Spark Connect server on {host}:{port} after {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def serving(settings: Settings | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None):
+    """A server for the duration of a block (tests, benchmarks): yields (process, URL, seconds to ready)."""
+    process = start(settings, host, port, log)
+    try:
+        ready_s = wait_until_ready(host, port, process)
+        yield process, remote_url(host, port), ready_s
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: loopback only)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    args = parser.parse_args()
+    use_loopback()
+    command = server_command(load_settings(), args.host, args.port)
+    print(f"spark_server: Spark Connect on {remote_url(args.host, args.port)}; "
+          f"runs use it with LOAN_PIPELINE_SPARK_REMOTE={remote_url(args.host, args.port)}", flush=True)
+    # Replace this process: the JVM gets the signals (docker stop, Ctrl-C) directly.
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    main()

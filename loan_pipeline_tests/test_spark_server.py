@@ -1,0 +1,98 @@
+"""Runs as clients of a standing Spark Connect server (spark_server.py) build the same lake as runs
+with a Spark session of their own, and the server serves run after run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from loan_pipeline import lake, spark_server
+from loan_pipeline.settings import ENV_SPARK_REMOTE, load_settings
+from loan_pipeline.sources.generator import generate_loan_book
+from loan_pipeline.spark_jvm import REMOTE, jvm_config, spark_config
+from loan_pipeline_tests.ingest_helpers import failure_message, ingest_definitions, run_ingest
+
+MONTHS = ["2023-01-01", "2023-02-01"]
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_settings(monkeypatch):
+    monkeypatch.setenv(ENV_SPARK_REMOTE, "sc://127.0.0.1:15002")
+    settings = load_settings()
+    assert spark_config(settings) == {REMOTE: "sc://127.0.0.1:15002"}
+    config = spark_server.server_config(settings, "0.0.0.0", 15010)
+    assert config["spark.connect.grpc.binding.address"] == "0.0.0.0" and config["spark.connect.grpc.binding.port"] == "15010"
+    assert {k: v for k, v in config.items() if k in jvm_config(settings) and k != "spark.app.name"} == {
+        k: v for k, v in jvm_config(settings).items() if k != "spark.app.name"
+    }
+    command = spark_server.server_command(settings, "0.0.0.0", 15010)
+    assert command[0].endswith("bin/spark-submit") and command[1:3] == ["--class", spark_server.SERVER_CLASS]
+    assert "spark.sql.shuffle.partitions=2" in command
+    monkeypatch.setenv(ENV_SPARK_REMOTE, "127.0.0.1:15002")
+    with pytest.raises(ValueError, match="sc://"):
+        load_settings()
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    log_path = tmp_path_factory.mktemp("spark_server") / "server.log"
+    with open(log_path, "w") as log:
+        try:
+            with spark_server.serving(load_settings(), HOST, _free_port(), log=log) as (_, url, _):
+                yield url
+        except Exception:
+            print(log_path.read_text()[-4000:])
+            raise
+
+
+def _ingest_on_server(url: str, data: Path, home: Path, *args: str) -> None:
+    env = {
+        **os.environ, ENV_SPARK_REMOTE: url, "LOAN_PIPELINE_DATA_DIR": str(data), "LOAN_PIPELINE_HOME": str(home),
+        "DAGSTER_HOME": str(home / "dagster_home"), "LOAN_PIPELINE_START": MONTHS[0], "LOAN_PIPELINE_END": MONTHS[-1],
+        # No Java here: a run that tried to start a Spark JVM of its own would fail.
+        "JAVA_HOME": str(home / "no-java"),
+    }
+    (home / "dagster_home").mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([sys.executable, "-m", "loan_pipeline.cycle", "--ingest-only", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _tables(home: Path) -> dict[str, list[str]]:
+    """Every lake table's rows as sorted text (ingestion time aside: it is when the row was read)."""
+    tables = {}
+    for table in sorted(p for p in (home / "datamart").glob("*/*") if p.is_dir()):
+        frame = lake.read_months_pandas(table, MONTHS).drop(columns=["_ingested_at"], errors="ignore")
+        tables[f"{table.parent.name}/{table.name}"] = sorted(map(repr, frame.itertuples(index=False)))
+    return tables
+
+
+def test_a_run_on_the_server_builds_the_same_lake_as_a_run_with_its_own_spark(server_url, tmp_path, spark_resource):
+    data = tmp_path / "data"
+    generate_loan_book(data, customers=300, loan_start_months=2)
+    _ingest_on_server(server_url, data, tmp_path / "remote")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_ingest(ingest_definitions(tmp_path / "local", data, spark_resource), MONTHS[0], MONTHS[-1], instance)
+    assert result.success, failure_message(result)
+
+    remote, local = _tables(tmp_path / "remote"), _tables(tmp_path / "local")
+    assert set(remote) == set(local) and {"bronze/bronze_lms", "silver/silver_lms", "gold/gold_features", "gold/gold_labels"} <= set(remote)
+    for name in local:
+        assert remote[name] == local[name], name
+    assert len(remote["gold/gold_features"]) > 0 and len(remote["bronze/bronze_clickstream"]) > 0
+
+    # The server keeps serving: the next run (one month again, on the built lake) changes nothing.
+    _ingest_on_server(server_url, data, tmp_path / "remote", "--month", MONTHS[-1])
+    assert _tables(tmp_path / "remote") == remote
