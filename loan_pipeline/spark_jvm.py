@@ -12,7 +12,7 @@ features cut that, neither of which changes what Spark computes:
 - Hadoop's local file system without a forked `chmod` per file and folder it creates
   (jvm/LocalFileSystem.java, compiled here once per machine when a JDK's javac is present; without
   it Spark uses Hadoop's RawLocalFileSystem, which is correct, only slower).
-- `-XX:TieredStopAtLevel=1` (in settings.DEFAULT_SPARK_CONF): only the fast C1 compiler, so Spark's
+- `-XX:TieredStopAtLevel=1` (settings.SHORT_LIVED_JIT, in DEFAULT_SPARK_CONF): only the fast C1 compiler, so Spark's
   generated code runs compiled sooner. For long jobs on large data, override it with
   LOAN_PIPELINE_SPARK_CONF.
 """

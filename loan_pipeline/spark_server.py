@@ -24,8 +24,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from loan_pipeline.settings import Settings, load_settings
-from loan_pipeline.spark_jvm import jvm_config, use_loopback
+from loan_pipeline.settings import SHORT_LIVED_JIT, Settings, load_settings
+from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, jvm_config, use_loopback
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_HOST = "127.0.0.1"
@@ -33,12 +33,18 @@ DEFAULT_PORT = 15002
 
 
 def server_config(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> dict[str, str]:
-    """The server's Spark settings: a run's own session's settings, plus where to listen."""
+    """The server's Spark settings: a run's own session's settings, plus where to listen, and the JVM's
+    full tiered compilation instead of the short-lived runs' C1 alone (settings.SHORT_LIVED_JIT).
+    Measured on the CS611 ingest, runs after the first on one server: all months 35.9 -> 25.3 s, one
+    month 12.5 -> 9.1 s (medians of 3, same hour)."""
+    config = jvm_config(settings)
+    options = config.get(DRIVER_JAVA_OPTIONS, "").split()
+    config[DRIVER_JAVA_OPTIONS] = " ".join(o for o in options if o != SHORT_LIVED_JIT)
     return {
         # At INFO a server logs every query's plan, thousands of lines per ingest (LOAN_PIPELINE_SPARK_CONF
         # can set another level).
         "spark.log.level": "WARN",
-        **jvm_config(settings),
+        **config,
         "spark.app.name": "loan_pipeline_spark_connect",
         "spark.connect.grpc.binding.address": host,
         "spark.connect.grpc.binding.port": str(port),

@@ -13,9 +13,9 @@ import dagster as dg
 import pytest
 
 from loan_pipeline import lake, spark_server
-from loan_pipeline.settings import ENV_SPARK_REMOTE, load_settings
+from loan_pipeline.settings import ENV_SPARK_REMOTE, SHORT_LIVED_JIT, load_settings
 from loan_pipeline.sources.generator import generate_loan_book
-from loan_pipeline.spark_jvm import REMOTE, jvm_config, spark_config
+from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, REMOTE, jvm_config, spark_config
 from loan_pipeline_tests.ingest_helpers import failure_message, ingest_definitions, run_ingest
 
 MONTHS = ["2023-01-01", "2023-02-01"]
@@ -34,9 +34,12 @@ def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_setti
     assert spark_config(settings) == {REMOTE: "sc://127.0.0.1:15002"}
     config = spark_server.server_config(settings, "0.0.0.0", 15010)
     assert config["spark.connect.grpc.binding.address"] == "0.0.0.0" and config["spark.connect.grpc.binding.port"] == "15010"
-    assert {k: v for k, v in config.items() if k in jvm_config(settings) and k != "spark.app.name"} == {
-        k: v for k, v in jvm_config(settings).items() if k != "spark.app.name"
-    }
+    own = jvm_config(settings)
+    same = set(own) - {"spark.app.name", DRIVER_JAVA_OPTIONS}
+    assert {k: config[k] for k in same} == {k: own[k] for k in same}
+    # A run's own JVM compiles with C1 alone; the long-lived server keeps the JVM's full tiered compilation.
+    assert SHORT_LIVED_JIT in own[DRIVER_JAVA_OPTIONS].split()
+    assert config[DRIVER_JAVA_OPTIONS].split() == [o for o in own[DRIVER_JAVA_OPTIONS].split() if o != SHORT_LIVED_JIT]
     command = spark_server.server_command(settings, "0.0.0.0", 15010)
     assert command[0].endswith("bin/spark-submit") and command[1:3] == ["--class", spark_server.SERVER_CLASS]
     assert "spark.sql.shuffle.partitions=2" in command
