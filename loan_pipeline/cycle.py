@@ -3,7 +3,8 @@
 Runs on the persistent Dagster instance of $DAGSTER_HOME (so every run, materialization and tag shows up
 in the UI afterwards) and on the configured data (LOAN_PIPELINE_DATA_DIR, sample data by default):
 
-1. ingest: bronze -> silver -> gold for all months as ONE single-run backfill (one Spark JVM);
+1. ingest: bronze -> silver -> gold for all months as ONE single-run backfill (one Spark session: a JVM of
+   its own, or a client session of the Spark Connect server named by LOAN_PIPELINE_SPARK_REMOTE);
 2. model lifecycle over all months in ONE run: model chain (first champion at the first month with enough
    matured labels), predictions, monitoring, dashboard;
 3. governance: governance.retrain_requests — the SAME pure function the sensor uses — on the monitoring
@@ -145,7 +146,7 @@ def run_cycle(
         _execute(defs, "ingest_job", instance, first, last)
         timings["ingest_s"] = round(time.perf_counter() - t0, 2)
         if owns_spark:
-            stop_spark_jvm()  # the model lifecycle is pandas and scikit-learn: give the JVM's memory back
+            stop_spark_jvm()  # the lifecycle is pandas and scikit-learn: free the JVM (or the server session)
         log(f"ingest {first[:7]}..{last[:7]}: {timings['ingest_s']} s")
         if ingest_only:
             log(f"lake: {settings.datamart}")
