@@ -36,6 +36,10 @@ def bin_path(name: str) -> str:
     return str(path) if path.exists() else name
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass(frozen=True)
 class PostgresDatabase:
     name: str
@@ -127,9 +131,14 @@ class ManagedProcess:
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"{name}.log"
         log = open(log_path, "wb")
-        # Own session: SIGTERM reaches the process itself (not ignored as in a shell's background job),
-        # and a hung child tree can be killed by its group id without touching anything else.
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        # Own session: a hung child tree can be killed by its group id without touching anything else.
+        # SIGINT back to its default: a suite started as a shell's background job (`./dev test &`)
+        # ignores SIGINT, children inherit that, and Dagster handles SIGTERM as SIGINT, so its processes
+        # would ignore SIGTERM too.
+        proc = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=_default_sigint,
+        )
         log.close()
         return cls(name, argv, log_path, proc)
 
