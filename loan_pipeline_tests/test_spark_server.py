@@ -35,7 +35,8 @@ def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_setti
     config = spark_server.server_config(settings, "0.0.0.0", 15010)
     assert config["spark.connect.grpc.binding.address"] == "0.0.0.0" and config["spark.connect.grpc.binding.port"] == "15010"
     own = jvm_config(settings)
-    same = set(own) - {"spark.app.name", DRIVER_JAVA_OPTIONS}
+    same = set(own) - {"spark.app.name", DRIVER_JAVA_OPTIONS, spark_server.DRIVER_MEMORY}
+    assert own[spark_server.DRIVER_MEMORY] == "1g" and config[spark_server.DRIVER_MEMORY] == spark_server.SERVER_DRIVER_MEMORY
     assert {k: config[k] for k in same} == {k: own[k] for k in same}
     # A run's own JVM compiles with C1 alone; the long-lived server keeps the JVM's full tiered compilation.
     assert SHORT_LIVED_JIT in own[DRIVER_JAVA_OPTIONS].split()
@@ -43,6 +44,9 @@ def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_setti
     command = spark_server.server_command(settings, "0.0.0.0", 15010)
     assert command[0].endswith("bin/spark-submit") and command[1:3] == ["--class", spark_server.SERVER_CLASS]
     assert "spark.sql.shuffle.partitions=2" in command
+    # A heap the user asked for is the server's too.
+    monkeypatch.setenv("LOAN_PIPELINE_SPARK_CONF", '{"spark.driver.memory": "4g"}')
+    assert spark_server.server_config(load_settings())[spark_server.DRIVER_MEMORY] == "4g"
     monkeypatch.setenv(ENV_SPARK_REMOTE, "127.0.0.1:15002")
     with pytest.raises(ValueError, match="sc://"):
         load_settings()
