@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -39,8 +40,6 @@ def build_spark_resource(settings: Settings) -> LazyPySparkResource:
 def _remote_session():
     """The process's Spark Connect client session, if any (pyspark's connect client is optional: it
     needs the `connect` extras, which only a remote configuration uses)."""
-    import sys
-
     connect = sys.modules.get("pyspark.sql.connect.session")
     return connect.SparkSession._get_default_session() if connect else None
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from loan_pipeline.settings import DEFAULT_SPARK_CONF, Settings, load_settings
 
 DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+DRIVER_MEMORY = "spark.driver.memory"
 REMOTE = "spark.remote"
 
 

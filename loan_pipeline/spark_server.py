@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from loan_pipeline.settings import DEFAULT_SPARK_CONF, SHORT_LIVED_JIT, Settings, load_settings
-from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, jvm_config, use_loopback
+from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, DRIVER_MEMORY, jvm_config, use_loopback
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_HOST = "127.0.0.1"
@@ -37,7 +37,6 @@ DEFAULT_PORT = 15002
 # raise it for large ones (LOAN_PIPELINE_SPARK_CONF={"spark.driver.memory": "4g"}). Measured over whole
 # cycles on one server, back to back: 1 GiB peaked at 1.96 GiB (max 2.01) with the run, 768 MiB at
 # 1.81 GiB (max 1.88), no slower.
-DRIVER_MEMORY = "spark.driver.memory"
 SERVER_DRIVER_MEMORY = "768m"
 
 

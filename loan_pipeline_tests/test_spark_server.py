@@ -4,7 +4,6 @@ with a Spark session of their own, and the server serves run after run."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,16 +15,11 @@ from loan_pipeline import lake, spark_server
 from loan_pipeline.settings import ENV_SPARK_REMOTE, SHORT_LIVED_JIT, load_settings
 from loan_pipeline.sources.generator import generate_loan_book
 from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, REMOTE, jvm_config, spark_config
+from loan_pipeline_tests.deploy.harness import free_port
 from loan_pipeline_tests.ingest_helpers import failure_message, ingest_definitions, run_ingest
 
 MONTHS = ["2023-01-01", "2023-02-01"]
 HOST = "127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_settings(monkeypatch):
@@ -57,7 +51,7 @@ def server_url(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("spark_server") / "server.log"
     with open(log_path, "w") as log:
         try:
-            with spark_server.serving(load_settings(), HOST, _free_port(), log=log) as (_, url, _):
+            with spark_server.serving(load_settings(), HOST, free_port(), log=log) as (_, url, _):
                 yield url
         except Exception:
             print(log_path.read_text()[-4000:])
