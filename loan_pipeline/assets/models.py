@@ -15,7 +15,7 @@ from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
-from loan_pipeline.transforms.training import SPLITS, TrainingPolicy, run_model_month
+from loan_pipeline.transforms.training import SPLITS, LabelledLoans, TrainingPolicy, run_model_month
 
 # model[M] reads labels (and the features of labelled loans) of every month before M.
 EARLIER_MONTHS = dg.TimeWindowPartitionMapping(
@@ -114,10 +114,11 @@ def model(context: dg.AssetExecutionContext, config: ModelConfig, pipeline_setti
     features = lake.read_months_pandas(settings.table_path("gold", "gold_features"))
     features = features[features["month"] < months[-1]]
     labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"))
+    labelled = LabelledLoans(features, labels)
     forced = forced_months(context, config)
     last_sha = None
     for month in months:
-        result = run_model_month(month, features, labels, store, policy, forced=month in forced, label_definition=settings.label.name)
+        result = run_model_month(month, labelled, store, policy, forced=month in forced, label_definition=settings.label.name)
         entry = result["entry"]
         champion = entry["champion"]
         sha = store.registry()["versions"][champion]["sha256"] if champion else None

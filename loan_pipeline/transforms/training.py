@@ -1,7 +1,8 @@
 """Model training: temporal splits, one sklearn Pipeline per candidate, selection and promotion rules.
 
 Plain functions (no Dagster). The time contract (DESIGN.md section 2) lives here:
-- `labelled_frame` keeps only labels observable before the model month (label_month < M);
+- `labelled_frame` (`LabelledLoans.observable_before`) keeps only labels observable before the model
+  month (label_month < M);
 - `split_windows` cuts the labelled application months into train / validation / test / out-of-time,
   oldest to newest, never overlapping;
 - every candidate is ONE Pipeline (imputation, encoding, scaling, estimator) fit on the train split only.
@@ -81,11 +82,23 @@ def months_between(earlier: str, later: str) -> int:
 
 def labelled_frame(features: pd.DataFrame, labels: pd.DataFrame, model_month: str) -> pd.DataFrame:
     """Features of labelled loans joined to their label, using only labels observable before `model_month`."""
-    observable = labels[labels["label_month"] < model_month]
-    frame = features.drop(columns=["month"], errors="ignore").merge(
-        observable[["loan_id", "application_month", "label_month", "label"]], on="loan_id", how="inner"
-    )
-    return frame.sort_values(["application_month", "loan_id"], kind="stable").reset_index(drop=True)
+    return LabelledLoans(features, labels).observable_before(model_month)
+
+
+class LabelledLoans:
+    """Every labelled loan's features joined to its label, once; a model month then takes the labels
+    observable before it. A chain of months (model[M] for many M in one run) would otherwise redo the
+    join and sort for each month (~25 ms each on the CS611 data)."""
+
+    def __init__(self, features: pd.DataFrame, labels: pd.DataFrame):
+        joined = features.drop(columns=["month"], errors="ignore").merge(
+            labels[["loan_id", "application_month", "label_month", "label"]], on="loan_id", how="inner"
+        )
+        self._joined = joined.sort_values(["application_month", "loan_id"], kind="stable").reset_index(drop=True)
+
+    def observable_before(self, model_month: str) -> pd.DataFrame:
+        """The labelled loans whose label was observable before `model_month` (label_month < M)."""
+        return self._joined[self._joined["label_month"] < model_month].reset_index(drop=True)
 
 
 def split_windows(labelled_months: Sequence[str], policy: TrainingPolicy) -> SplitWindows | None:
@@ -175,6 +188,19 @@ def build_pipeline(estimator, features: Sequence[str]) -> Pipeline:
     return Pipeline([("preprocess", preprocess), ("model", estimator)])
 
 
+def import_model_libraries() -> None:
+    """Import the scikit-learn modules a training uses (~1 s). For a caller with idle time before its
+    first training: the cycle calls it in a background thread while Spark runs the ingest."""
+    import sklearn.compose  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.impute  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
+    import threadpoolctl  # noqa: F401
+
+
 def candidate_estimators(random_state: int = 42) -> dict[str, object]:
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
@@ -182,11 +208,10 @@ def candidate_estimators(random_state: int = 42) -> dict[str, object]:
     # Kept light on purpose: a training costs a few seconds on 2 cores (see benchmarks/bench_cycle.py).
     return {
         "logistic_regression": LogisticRegression(C=0.1, solver="newton-cholesky", max_iter=200),
-        # Bootstrap half the rows per tree and cap the depth: ~1.5 s on 12k rows, same OOT AUC as full trees.
-        # One thread: the candidates already fit side by side (fit_candidates); with joblib's 2 threads on
-        # top, model[2025-08]'s candidates took 1.54 s instead of 1.42 s (same trees: seeds are per tree).
+        # Bootstrap half the rows per tree and cap the depth: ~1.4 s of CPU on 7.5k rows, same OOT AUC as
+        # full trees. Two threads (alone: 1.33 -> 0.72 s), the same trees as one: each tree has its own seed.
         "random_forest": RandomForestClassifier(
-            n_estimators=120, max_depth=8, min_samples_leaf=20, max_samples=0.5, max_features="sqrt", n_jobs=1,
+            n_estimators=120, max_depth=8, min_samples_leaf=20, max_samples=0.5, max_features="sqrt", n_jobs=2,
             random_state=random_state,
         ),
         "gradient_boosting": HistGradientBoostingClassifier(
@@ -242,24 +267,25 @@ def split_frames(frame: pd.DataFrame, windows: SplitWindows) -> dict[str, pd.Dat
     return {s: frame[frame["application_month"].isin(windows.months(s))] for s in SPLITS}
 
 
-# Candidates fit side by side: scikit-learn's tree and linear-algebra code releases the GIL for most
-# of a fit. Measured on the real data (2-core machine, model[2025-08], 3 candidates + baseline):
-# 1.96 s one after another, 1.76 s two at a time, 1.67 s all three at once (1.42 s with the forest's
-# own joblib threads off, see candidate_estimators).
-CANDIDATE_WORKERS = 3
+# Every fit runs at once: scikit-learn's tree and linear-algebra code releases the GIL for most of a
+# fit, and the random forest (the longest fit) splits its trees over both cores. Measured on the real
+# data (2-core machine, model[2025-08], 6 alternated rounds, preprocessing excluded): the three
+# candidates side by side with the forest on one thread and the baseline after them 1.55 s; the
+# forest on two threads and the baseline beside them 1.44 s.
+CANDIDATE_WORKERS = 4
 
 
 def fit_candidates(
-    estimators: dict[str, object], features: Sequence[str], X: dict[str, pd.DataFrame], y: dict[str, np.ndarray]
+    specs: dict[str, tuple[object, Sequence[str]]], X: dict[str, pd.DataFrame], y: dict[str, np.ndarray]
 ) -> list[CandidateResult]:
-    """One Pipeline per estimator, fit on the train split only, every split scored.
+    """One Pipeline per `name: (estimator, features)`, fit on the train split only, every split scored.
 
-    The preprocessing is identical for all estimators of a feature set, so it is fit ONCE on the train
-    split and each Pipeline gets its own copy of that fitted step; each estimator then fits on the
-    transformed train split. Same Pipelines as `Pipeline.fit` per candidate, a third of the work.
-    The estimators are independent (each has its own random_state), so they fit concurrently and
-    give the same models as one after another. `X` holds the prepared inputs per split (a superset
-    of `features`, selected by name). Results come back in the order of `estimators`."""
+    The preprocessing is identical for all estimators of a feature set, so it is fit ONCE per feature
+    set on the train split and each Pipeline gets its own copy of that fitted step; each estimator then
+    fits on the transformed train split. Same Pipelines as `Pipeline.fit` per candidate, a fraction of
+    the work. The estimators are independent (each has its own random_state), so they fit concurrently
+    and give the same models as one after another. `X` holds the prepared inputs per split (a superset
+    of every feature set, selected by name). Results come back in the order of `specs`."""
     import copy
     import time
     from concurrent.futures import ThreadPoolExecutor
@@ -270,13 +296,15 @@ def fit_candidates(
     # One thread for OpenMP/BLAS: on a busy 2-core box, HistGradientBoosting's spinning OpenMP workers
     # made a 1 s fit take 25 s; single-threaded it stays ~1 s whatever else runs (Spark, other jobs).
     # OpenMP's limit is per thread, so every worker sets it again.
+    prepared = {}
     with threadpool_limits(limits=1):
-        t0 = time.perf_counter()
-        preprocess = build_pipeline(None, features).named_steps["preprocess"].fit(X["train"], y["train"])
-        Xt = {s: preprocess.transform(X[s]) for s in SPLITS}
-        shared_seconds = time.perf_counter() - t0
+        for features in dict.fromkeys(tuple(f) for _, f in specs.values()):
+            t0 = time.perf_counter()
+            preprocess = build_pipeline(None, features).named_steps["preprocess"].fit(X["train"], y["train"])
+            prepared[features] = (preprocess, {s: preprocess.transform(X[s]) for s in SPLITS}, time.perf_counter() - t0)
 
-    def fit_one(name: str, estimator) -> CandidateResult:
+    def fit_one(name: str, estimator, features: Sequence[str]) -> CandidateResult:
+        preprocess, Xt, shared_seconds = prepared[tuple(features)]
         with threadpool_limits(limits=1):
             t1 = time.perf_counter()
             estimator.fit(Xt["train"], y["train"])
@@ -288,7 +316,7 @@ def fit_candidates(
         return CandidateResult(name, pipe, tuple(features), auc, threshold, round(fit_seconds, 3), proba)
 
     with ThreadPoolExecutor(max_workers=CANDIDATE_WORKERS, thread_name_prefix="candidate") as pool:
-        return list(pool.map(lambda item: fit_one(*item), estimators.items()))
+        return list(pool.map(lambda item: fit_one(item[0], *item[1]), specs.items()))
 
 
 def train_candidates(
@@ -308,8 +336,9 @@ def train_candidates(
     columns = list(dict.fromkeys([*features, *baseline_features]))
     X = {s: model_inputs(parts[s], columns) for s in SPLITS}  # prepared once, shared by every candidate
     y = {s: parts[s]["label"].to_numpy() for s in SPLITS}
-    candidates = fit_candidates(candidate_estimators(policy.random_state), features, X, y)
-    (baseline,) = fit_candidates({BASELINE: LogisticRegression(max_iter=2000)}, baseline_features, X, y)
+    specs = {name: (estimator, features) for name, estimator in candidate_estimators(policy.random_state).items()}
+    specs[BASELINE] = (LogisticRegression(max_iter=2000), baseline_features)
+    *candidates, baseline = fit_candidates(specs, X, y)
     return candidates, baseline
 
 
@@ -418,8 +447,7 @@ def _oot_auc(store, version: str, oot: pd.DataFrame) -> float:
 
 def run_model_month(
     month: str,
-    features: pd.DataFrame,
-    labels: pd.DataFrame,
+    labelled: LabelledLoans,
     store,
     policy: TrainingPolicy,
     forced: bool = False,
@@ -432,7 +460,7 @@ def run_model_month(
     from loan_pipeline.transforms.monitoring import reference_profile
 
     champion = store.champion_before(month)
-    frame = labelled_frame(features, labels, month)
+    frame = labelled.observable_before(month)
     windows = split_windows(frame["application_month"].unique(), policy)
     prior = store.month_entry(month)  # set when model[month] is re-materialized (e.g. a governance retrain)
     last_training = store.last_training_before(month)

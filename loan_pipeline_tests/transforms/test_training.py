@@ -129,9 +129,9 @@ def test_model_month_chain_trains_carries_forward_and_respects_the_time_contract
     features, labels = make_gold(first="2023-01-01", last="2024-12-01", per_month=80)
     store = ModelStore(tmp_path)
     policy = T.TrainingPolicy(retrain_every_months=3)
-    decisions = {}
+    labelled, decisions = T.LabelledLoans(features, labels), {}
     for month in month_keys("2024-09-01", "2025-03-01"):
-        decisions[month] = T.run_model_month(month, features, labels, store, policy)["entry"]
+        decisions[month] = T.run_model_month(month, labelled, store, policy)["entry"]
     # first 16 labelled application months (2023-01..2024-04) are observable from 2024-11 (label month 2024-10)
     assert decisions["2024-09-01"]["champion"] is None and decisions["2024-10-01"]["champion"] is None
     first = decisions["2024-11-01"]
