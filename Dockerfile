@@ -3,7 +3,7 @@
 # advertises this image through DAGSTER_CURRENT_IMAGE.
 FROM python:3.11-slim-bookworm
 
-# Spark needs a JVM, and the JDK's javac compiles loan_pipeline/jvm/LocalFileSystem.java; procps gives
+# Spark needs a JVM, and the JDK's javac compiles the Java classes in loan_pipeline/jvm/; procps gives
 # Spark's launcher scripts `ps`. The man1 folder works around the JDK's postinst failing on slim images
 # that strip /usr/share/man.
 RUN mkdir -p /usr/share/man/man1 \

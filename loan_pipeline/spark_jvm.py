@@ -10,8 +10,10 @@ features cut that, neither of which changes what Spark computes:
   loan_pipeline.spark_jvm` records it once per machine (./dev and the Docker image do this); when it
   is missing, or recorded by another JDK or another set of jars, the JVM starts without it.
 - Hadoop's local file system without a forked `chmod` per file and folder it creates
-  (jvm/LocalFileSystem.java, compiled here once per machine when a JDK's javac is present; without
-  it Spark uses Hadoop's RawLocalFileSystem, which is correct, only slower).
+  (jvm/LocalFileSystem.java; without it Spark uses Hadoop's RawLocalFileSystem, which is correct,
+  only slower).
+The project's Java classes (jvm/*.java: that file system, and spark_server's ConnectServer) are
+compiled here into one jar, once per machine, when a JDK's javac is present.
 - `-XX:TieredStopAtLevel=1` (settings.SHORT_LIVED_JIT, in DEFAULT_SPARK_CONF): only the fast C1 compiler, so Spark's
   generated code runs compiled sooner. For long jobs on large data, override it with
   LOAN_PIPELINE_SPARK_CONF.
@@ -43,7 +45,7 @@ FILE_SYSTEM = "spark.hadoop.fs.file.impl"
 DRIVER_CLASS_PATH = "spark.driver.extraClassPath"
 HADOOP_LOCAL_FILE_SYSTEM = DEFAULT_SPARK_CONF[FILE_SYSTEM]  # Hadoop's RawLocalFileSystem, the default
 LOCAL_FILE_SYSTEM = "loan_pipeline.LocalFileSystem"
-LOCAL_FILE_SYSTEM_SOURCE = Path(__file__).parent / "jvm" / "LocalFileSystem.java"
+JVM_SOURCES = tuple(sorted((Path(__file__).parent / "jvm").glob("*.java")))
 
 
 def _pyspark_version() -> str:
@@ -53,14 +55,17 @@ def _pyspark_version() -> str:
 
 
 @functools.cache
-def _local_file_system_digest() -> str:
-    # Every session's configuration asks for the jar's name: hash the source once per process.
-    return hashlib.sha256(LOCAL_FILE_SYSTEM_SOURCE.read_bytes() + _pyspark_version().encode()).hexdigest()[:12]
+def _sources_digest() -> str:
+    # Every session's configuration asks for the jar's name: hash the sources once per process.
+    digest = hashlib.sha256(_pyspark_version().encode())
+    for source in JVM_SOURCES:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:12]
 
 
-def local_file_system_jar(settings: Settings) -> Path:
-    """One jar per source text and pyspark version (it is compiled against pyspark's Hadoop jars)."""
-    return settings.jvm_dir / f"local-file-system-{_local_file_system_digest()}.jar"
+def project_jar(settings: Settings) -> Path:
+    """One jar per source text and pyspark version (it is compiled against pyspark's jars)."""
+    return settings.jvm_dir / f"loan-pipeline-jvm-{_sources_digest()}.jar"
 
 
 def _local(settings: Settings) -> bool:
@@ -70,7 +75,7 @@ def _local(settings: Settings) -> bool:
 def _local_file_system_config(settings: Settings) -> dict[str, str]:
     """The settings that swap in the fork-free local file system: only for a local master, only when
     its jar has been built, and only where the configuration still names Hadoop's own class."""
-    jar = local_file_system_jar(settings)
+    jar = project_jar(settings)
     if not (_local(settings) and jar.is_file() and settings.spark_conf.get(FILE_SYSTEM) == HADOOP_LOCAL_FILE_SYSTEM):
         return {}
     class_path = os.pathsep.join(p for p in (settings.spark_conf.get(DRIVER_CLASS_PATH, ""), str(jar)) if p)
@@ -79,7 +84,7 @@ def _local_file_system_config(settings: Settings) -> dict[str, str]:
 
 def class_archive_path(settings: Settings) -> Path:
     """One archive per pyspark version and class path: new jars need a new recording."""
-    extra = "-" + local_file_system_jar(settings).stem if _local_file_system_config(settings) else ""
+    extra = "-" + project_jar(settings).stem if _local_file_system_config(settings) else ""
     return settings.jvm_dir / f"spark-{_pyspark_version()}{extra}-classes.jsa"
 
 
@@ -140,26 +145,26 @@ def prestart_session(settings: Settings | None = None) -> threading.Thread:
     return thread
 
 
-def build_local_file_system(settings: Settings | None = None) -> Path | None:
-    """Compile jvm/LocalFileSystem.java against pyspark's jars into the jar local_file_system_jar
-    names; None when no javac is found (a Java runtime without the JDK's compiler)."""
+def build_project_jar(settings: Settings | None = None) -> Path | None:
+    """Compile jvm/*.java against pyspark's jars into the jar project_jar names; None when no javac
+    is found (a Java runtime without the JDK's compiler)."""
     settings = settings or load_settings()
     javac = shutil.which("javac")
     if javac is None:
         return None
     import pyspark
 
-    target = local_file_system_jar(settings)
+    target = project_jar(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         classes = Path(tmp) / "classes"
         jars = Path(pyspark.__file__).parent / "jars" / "*"
         done = subprocess.run(
-            [javac, "-nowarn", "--release", "17", "-cp", str(jars), "-d", str(classes), str(LOCAL_FILE_SYSTEM_SOURCE)],
+            [javac, "-nowarn", "--release", "17", "-cp", str(jars), "-d", str(classes), *map(str, JVM_SOURCES)],
             capture_output=True, text=True,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"compiling {LOCAL_FILE_SYSTEM_SOURCE} failed:\n{done.stdout}{done.stderr}")
+            raise RuntimeError(f"compiling {', '.join(s.name for s in JVM_SOURCES)} failed:\n{done.stdout}{done.stderr}")
         partial = Path(tmp) / target.name
         with zipfile.ZipFile(partial, "w") as jar:  # a jar is a zip of the class files
             for path in sorted(classes.rglob("*.class")):
@@ -223,7 +228,7 @@ def record_class_archive(settings: Settings | None = None) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Build the local file system jar and record the Spark JVM's class-data archive for this machine.")
+    parser = argparse.ArgumentParser(description="Build the project's Java classes (jvm/*.java) and record the Spark JVM's class-data archive for this machine.")
     parser.add_argument("--if-missing", action="store_true", help="build or record only what is missing")
     parser.add_argument("--workload", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,9 +236,10 @@ def main() -> None:
     if args.workload:
         _record_workload(settings)
         return
-    if not (args.if_missing and local_file_system_jar(settings).is_file()):
-        jar = build_local_file_system(settings)
-        print(f"spark_jvm: built {jar}" if jar else "spark_jvm: no javac (a JDK) here; Spark uses Hadoop's local file system, which forks chmod per file", flush=True)
+    if not (args.if_missing and project_jar(settings).is_file()):
+        jar = build_project_jar(settings)
+        print(f"spark_jvm: built {jar}" if jar else "spark_jvm: no javac (a JDK) here; Spark uses Hadoop's local file system, which forks chmod per file, "
+              "and the Spark Connect server is Spark's own, which compiles each run's generated code again", flush=True)
     target = class_archive_path(settings)
     if args.if_missing and target.is_file():
         return

@@ -5,7 +5,7 @@ import dataclasses
 from loan_pipeline.settings import DEFAULT_SPARK_CONF, load_settings
 from loan_pipeline.spark_jvm import (
     DRIVER_CLASS_PATH, DRIVER_JAVA_OPTIONS, FILE_SYSTEM, HADOOP_LOCAL_FILE_SYSTEM, LOCAL_FILE_SYSTEM, class_archive_path,
-    local_file_system_jar, spark_config,
+    project_jar, spark_config,
 )
 
 
@@ -41,7 +41,7 @@ def test_the_jvm_folder_is_configurable(tmp_path):
 
 
 def _fake_jar(settings):
-    jar = local_file_system_jar(settings)
+    jar = project_jar(settings)
     jar.parent.mkdir(parents=True, exist_ok=True)
     jar.write_bytes(b"jar")
     return jar
@@ -74,11 +74,11 @@ import dataclasses, os, stat, sys
 from pathlib import Path
 from pyspark.sql import SparkSession
 from loan_pipeline.settings import load_settings
-from loan_pipeline.spark_jvm import build_local_file_system, spark_config
+from loan_pipeline.spark_jvm import build_project_jar, spark_config
 os.umask(0o022)
 tmp = Path(sys.argv[1])
 settings = dataclasses.replace(load_settings({}), jvm_dir=tmp / "jvm")
-print(build_local_file_system(settings) is not None)
+print(build_project_jar(settings) is not None)
 builder = SparkSession.builder
 for key, value in spark_config(settings).items():
     builder = builder.config(key, value)

@@ -3,9 +3,12 @@ with a Spark session of their own, and the server serves run after run."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +17,7 @@ import pytest
 from loan_pipeline import lake, spark_server
 from loan_pipeline.settings import ENV_SPARK_REMOTE, SHORT_LIVED_JIT, load_settings
 from loan_pipeline.sources.generator import generate_loan_book
-from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, REMOTE, jvm_config, spark_config
+from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, REMOTE, jvm_config, project_jar, spark_config
 from loan_pipeline_tests.deploy.harness import free_port
 from loan_pipeline_tests.ingest_helpers import failure_message, ingest_definitions, run_ingest
 
@@ -35,9 +38,8 @@ def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_setti
     # A run's own JVM compiles with C1 alone; the long-lived server keeps the JVM's full tiered compilation.
     assert SHORT_LIVED_JIT in own[DRIVER_JAVA_OPTIONS].split()
     assert config[DRIVER_JAVA_OPTIONS].split() == [o for o in own[DRIVER_JAVA_OPTIONS].split() if o != SHORT_LIVED_JIT]
-    command = spark_server.server_command(settings, "0.0.0.0", 15010)
-    assert command[0].endswith("bin/spark-submit") and command[1:3] == ["--class", spark_server.SERVER_CLASS]
-    assert "spark.sql.shuffle.partitions=2" in command
+    assert config["spark.sql.codegen.cache.maxEntries"] == "1000"
+    # (the server's command is covered by test_the_server_is_the_projects_own_where_its_jar_is_built)
     # A heap the user asked for is the server's too.
     monkeypatch.setenv("LOAN_PIPELINE_SPARK_CONF", '{"spark.driver.memory": "4g"}')
     assert spark_server.server_config(load_settings())[spark_server.DRIVER_MEMORY] == "4g"
@@ -46,16 +48,45 @@ def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_setti
         load_settings()
 
 
+def test_the_server_is_the_projects_own_where_its_jar_is_built(tmp_path):
+    settings = dataclasses.replace(load_settings({}), jvm_dir=tmp_path / "jvm")
+    command = spark_server.server_command(settings, "0.0.0.0", 15010)  # no jar built: Spark's own server
+    assert command[0].endswith("bin/spark-submit") and command[1:3] == ["--class", spark_server.SPARKS_SERVER_CLASS]
+    assert "spark.sql.shuffle.partitions=2" in command and not any(c.startswith("spark.plugins=") for c in command)
+    jar = project_jar(settings)
+    jar.parent.mkdir(parents=True)
+    jar.write_bytes(b"jar")
+    command = spark_server.server_command(settings, "0.0.0.0", 15010)
+    assert command[1:3] == ["--class", spark_server.SERVER_CLASS] and command[-1] == str(jar)
+    assert f"spark.plugins={spark_server.CONNECT_PLUGIN}" in command and "spark.sql.artifact.isolation.enabled=false" in command
+    # plugins the user configured stay
+    own = dataclasses.replace(settings, spark_conf={**settings.spark_conf, "spark.plugins": "org.example.Plugin"})
+    assert f"spark.plugins=org.example.Plugin,{spark_server.CONNECT_PLUGIN}" in spark_server.server_command(own)
+
+
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
+def server(tmp_path_factory):
+    """The project's server (its jar is built by the set-up), with Spark's UI on, for its metrics."""
     log_path = tmp_path_factory.mktemp("spark_server") / "server.log"
+    settings = load_settings()
+    assert project_jar(settings).is_file(), "the set-up (python -m loan_pipeline.spark_jvm) builds the project's jar"
+    ui_port = free_port()
+    settings = dataclasses.replace(settings, spark_conf={**settings.spark_conf, "spark.ui.enabled": "true", "spark.ui.port": str(ui_port)})
     with open(log_path, "w") as log:
         try:
-            with spark_server.serving(load_settings(), HOST, free_port(), log=log) as (_, url, _):
-                yield url
+            with spark_server.serving(settings, HOST, free_port(), log=log) as (_, url, _):
+                yield url, f"http://{HOST}:{ui_port}"
         except Exception:
             print(log_path.read_text()[-4000:])
             raise
+
+
+def _classes_compiled(ui: str) -> int:
+    """How many generated classes the server's Spark has compiled so far (its code generator's metrics)."""
+    with urllib.request.urlopen(f"{ui}/metrics/json/", timeout=30) as response:
+        histograms = json.load(response)["histograms"]
+    (count,) = [h["count"] for name, h in histograms.items() if name.endswith("CodeGenerator.compilationTime")]
+    return count
 
 
 def _ingest_on_server(url: str, data: Path, home: Path, *args: str) -> None:
@@ -80,7 +111,8 @@ def _tables(home: Path) -> dict[str, list[str]]:
     return tables
 
 
-def test_a_run_on_the_server_builds_the_same_lake_as_a_run_with_its_own_spark(server_url, tmp_path, spark_resource):
+def test_a_run_on_the_server_builds_the_same_lake_as_a_run_with_its_own_spark(server, tmp_path, spark_resource):
+    server_url, ui = server
     data = tmp_path / "data"
     generate_loan_book(data, customers=300, loan_start_months=2)
     _ingest_on_server(server_url, data, tmp_path / "remote")
@@ -96,4 +128,10 @@ def test_a_run_on_the_server_builds_the_same_lake_as_a_run_with_its_own_spark(se
 
     # The server keeps serving: the next run (one month again, on the built lake) changes nothing.
     _ingest_on_server(server_url, data, tmp_path / "remote", "--month", MONTHS[-1])
+    assert _tables(tmp_path / "remote") == remote
+
+    # Runs share the code Spark generated: the same run again compiles no class of its own.
+    compiled = _classes_compiled(ui)
+    _ingest_on_server(server_url, data, tmp_path / "remote", "--month", MONTHS[-1])
+    assert compiled > 0 and _classes_compiled(ui) == compiled
     assert _tables(tmp_path / "remote") == remote

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the tests need beyond the Python venv (Debian):
-#   java            - PySpark's JVM, and javac for the local file system class (loan_pipeline/jvm/)
+#   java            - PySpark's JVM, and javac for the project's Java classes (loan_pipeline/jvm/)
 #   chromium        - the browser test drives the real Dagster UI (playwright uses this binary)
 #   docker-compose  - v1 CLI, used only to validate docker-compose.yaml (`config -q`); no engine needed
 # --no-install-recommends keeps docker-compose from pulling in the docker.io engine.
