@@ -37,7 +37,9 @@ def test_remote_runs_connect_to_the_server_and_the_server_runs_the_project_setti
     assert {k: config[k] for k in same} == {k: own[k] for k in same}
     # A run's own JVM compiles with C1 alone; the long-lived server keeps the JVM's full tiered compilation.
     assert SHORT_LIVED_JIT in own[DRIVER_JAVA_OPTIONS].split()
-    assert config[DRIVER_JAVA_OPTIONS].split() == [o for o in own[DRIVER_JAVA_OPTIONS].split() if o != SHORT_LIVED_JIT]
+    assert config[DRIVER_JAVA_OPTIONS].split() == [
+        *(o for o in own[DRIVER_JAVA_OPTIONS].split() if o != SHORT_LIVED_JIT), *spark_server.SERVER_HEAP_FREE_RATIOS
+    ]
     assert config["spark.sql.codegen.cache.maxEntries"] == "1000"
     # (the server's command is covered by test_the_server_is_the_projects_own_where_its_jar_is_built)
     # A heap the user asked for is the server's too.
