@@ -316,7 +316,8 @@ def fit_candidates(
         return CandidateResult(name, pipe, tuple(features), auc, threshold, round(fit_seconds, 3), proba)
 
     with ThreadPoolExecutor(max_workers=CANDIDATE_WORKERS, thread_name_prefix="candidate") as pool:
-        return list(pool.map(lambda item: fit_one(item[0], *item[1]), specs.items()))
+        futures = [pool.submit(fit_one, name, estimator, features) for name, (estimator, features) in specs.items()]
+        return [future.result() for future in futures]
 
 
 def train_candidates(
