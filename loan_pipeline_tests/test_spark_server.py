@@ -118,6 +118,7 @@ def test_a_run_on_the_server_builds_the_same_lake_as_a_run_with_its_own_spark(se
     data = tmp_path / "data"
     generate_loan_book(data, customers=300, loan_start_months=2)
     _ingest_on_server(server_url, data, tmp_path / "remote")
+    first_run_compiled = _classes_compiled(ui)
     with dg.DagsterInstance.ephemeral() as instance:
         result = run_ingest(ingest_definitions(tmp_path / "local", data, spark_resource), MONTHS[0], MONTHS[-1], instance)
     assert result.success, failure_message(result)
@@ -132,8 +133,11 @@ def test_a_run_on_the_server_builds_the_same_lake_as_a_run_with_its_own_spark(se
     _ingest_on_server(server_url, data, tmp_path / "remote", "--month", MONTHS[-1])
     assert _tables(tmp_path / "remote") == remote
 
-    # Runs share the code Spark generated: the same run again compiles no class of its own.
+    # Runs share the code Spark generated: the same run again compiles (almost) no class of its own.
+    # Not exactly none: where adaptive execution plans two broadcasts at once, their stages can be numbered
+    # in either order, and the number is in the generated class (measured: 4 classes in 2 of 60 repeats).
+    # Without the shared class loader a repeat compiled 70 of the first run's 91.
     compiled = _classes_compiled(ui)
     _ingest_on_server(server_url, data, tmp_path / "remote", "--month", MONTHS[-1])
-    assert compiled > 0 and _classes_compiled(ui) == compiled
+    assert first_run_compiled > 50 and _classes_compiled(ui) - compiled <= first_run_compiled // 10
     assert _tables(tmp_path / "remote") == remote
