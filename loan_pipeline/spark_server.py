@@ -154,15 +154,62 @@ def serving(settings: Settings | None = None, host: str = DEFAULT_HOST, port: in
             process.wait()
 
 
+def _server_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def warm_up_in_background(host: str, port: int, customers: int) -> None:
+    """Start a detached process that waits until this process (about to become the server's JVM)
+    listens, then warms the server up (spark_warmup.py) and reports in the server's output. Detached
+    (double fork), so it never becomes a child the JVM would have to reap."""
+    server_pid = os.getpid()
+    if os.fork() > 0:
+        os.wait()  # the intermediate child exits at once
+        return
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    status = 1
+    try:
+        from loan_pipeline.spark_warmup import warm_up
+
+        connect = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        deadline = time.monotonic() + 300
+        while not _listening(connect, port):
+            if not _server_alive(server_pid) or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start listening")
+            time.sleep(0.5)
+        seconds = warm_up(remote_url(connect, port), customers)
+        print(f"spark_server: warmed up by an ingest of a generated sample ({customers} customers) in {seconds:.1f} s", flush=True)
+        status = 0
+    except BaseException as exc:  # the server serves without the warm-up; say why there was none
+        print(f"spark_server: warm-up failed, the server runs cold: {exc}", flush=True)
+    finally:
+        os._exit(status)
+
+
 def main() -> None:
+    from loan_pipeline.spark_warmup import WARM_UP_CUSTOMERS
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--warm-up-customers", type=int, default=WARM_UP_CUSTOMERS,
+        help=f"once listening, ingest a generated sample of this many customers through the server, so real "
+             f"runs find it warm (loan_pipeline/spark_warmup.py; default {WARM_UP_CUSTOMERS}, 0: none)",
+    )
     args = parser.parse_args()
     use_loopback()
     command = server_command(load_settings(), args.host, args.port)
     print(f"spark_server: Spark Connect on {remote_url(args.host, args.port)}; "
           f"runs use it with LOAN_PIPELINE_SPARK_REMOTE={remote_url(args.host, args.port)}", flush=True)
+    if args.warm_up_customers > 0:
+        warm_up_in_background(args.host, args.port, args.warm_up_customers)
     # Replace this process: the JVM gets the signals (docker stop, Ctrl-C) directly.
     os.execv(command[0], command)
 

@@ -139,6 +139,8 @@ def test_runs_share_the_spark_connect_service(compose, instance_config):
     assert command[:3] == ["python", "-m", "loan_pipeline.spark_server"]
     host, port = command[command.index("--host") + 1], command[command.index("--port") + 1]
     assert host == "0.0.0.0" and "ports" not in spark, "Spark Connect has no login: never publish it"
+    # It warms itself up (the default of spark_server) in a detached process, which init reaps.
+    assert "--warm-up-customers" not in command and spark["init"] is True
     run_settings = load_settings({k: str(v) for k, v in services["user_code"]["environment"].items()})
     assert run_settings.spark_remote == f"sc://spark:{port}"
     assert "LOAN_PIPELINE_SPARK_REMOTE" in instance_config["run_launcher"]["config"]["env_vars"]
