@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 from loan_pipeline.settings import ENV_DATA_DIR, ENV_HOME, ENV_JVM_DIR, ENV_SPARK_REMOTE
-from loan_pipeline.sources.generator import generate_loan_book
 
 WARM_UP_CUSTOMERS = 3000
 ENV_PREFIX = "LOAN_PIPELINE_"
@@ -51,6 +50,9 @@ def client_environment(url: str, scratch: Path) -> dict[str, str]:
 def warm_up(url: str, customers: int = WARM_UP_CUSTOMERS, loan_start_months: int = 25, timeout: float = 900) -> float:
     """Run one full ingest of a generated sample of `customers` on the server at `url`; returns its
     seconds. Raises RuntimeError with the run's output if it fails."""
+    # Here, not at the top: the server's command reads WARM_UP_CUSTOMERS just before it becomes the JVM.
+    from loan_pipeline.sources.generator import generate_loan_book
+
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="loan-pipeline-warm-up-") as folder:
         scratch = Path(folder)
