@@ -146,12 +146,18 @@ def serving(settings: Settings | None = None, host: str = DEFAULT_HOST, port: in
         ready_s = wait_until_ready(host, port, process)
         yield process, remote_url(host, port), ready_s
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen, grace_s: float = 60) -> None:
+    """Stop a server process: SIGTERM (Spark's shutdown hooks run), SIGKILL if it has not ended after
+    `grace_s` (seen once under the full test suite's load: a shutdown that did not end)."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _server_alive(pid: int) -> bool:

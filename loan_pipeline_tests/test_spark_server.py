@@ -182,5 +182,4 @@ def test_the_server_command_warms_the_server_up_once_it_listens(tmp_path):
         assert len(_tables(tmp_path / "run")["gold/gold_features"]) > 0
         assert _classes_compiled(ui) - warm <= warm // 3, (warm, _classes_compiled(ui))
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        spark_server.stop(server)
