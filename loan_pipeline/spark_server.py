@@ -5,7 +5,9 @@ start, loading Spark's classes, and compiling Spark's code again before it runs 
 LOAN_PIPELINE_SPARK_REMOTE=sc://HOST:PORT set, runs are clients of this server instead: one
 long-lived driver (local[*] or the configured master) with the project's Spark settings
 (spark_jvm.jvm_config), already started and compiled when a run begins. The project's code is the
-same in both modes; only the session's configuration differs (spark_jvm.spark_config).
+same in both modes; only the session's configuration differs (spark_jvm.spark_config). Once it listens,
+the command warms the server up with an ingest of a generated sample (spark_warmup.py), so the first
+real run does not pay for the cold JVM either.
 
 The server reads the raw files and writes the lake, while the run's Python side hashes the raw files,
 publishes the written months (renames) and reads Parquet footers: both must see the same files at the
