@@ -12,11 +12,12 @@ features cut that, neither of which changes what Spark computes:
 - Hadoop's local file system without a forked `chmod` per file and folder it creates
   (jvm/LocalFileSystem.java; without it Spark uses Hadoop's RawLocalFileSystem, which is correct,
   only slower).
-The project's Java classes (jvm/*.java: that file system, and spark_server's ConnectServer) are
-compiled here into one jar, once per machine, when a JDK's javac is present.
 - `-XX:TieredStopAtLevel=1` (settings.SHORT_LIVED_JIT, in DEFAULT_SPARK_CONF): only the fast C1 compiler, so Spark's
   generated code runs compiled sooner. For long jobs on large data, override it with
   LOAN_PIPELINE_SPARK_CONF.
+
+The project's Java classes (jvm/*.java: that file system, and spark_server's ConnectServer) are
+compiled here into one jar, once per machine, when a JDK's javac is present.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 from loan_pipeline.settings import DEFAULT_SPARK_CONF, SHORT_LIVED_JIT, Settings, load_settings
 from loan_pipeline.spark_jvm import DRIVER_JAVA_OPTIONS, DRIVER_MEMORY, jvm_config, project_jar, use_loopback
@@ -127,13 +128,15 @@ def _listening(host: str, port: int) -> bool:
         return False
 
 
-def wait_until_ready(host: str, port: int, process: subprocess.Popen | None = None, timeout: float = 180) -> float:
+def wait_until_ready(host: str, port: int, exit_status: Callable[[], object] | None = None, timeout: float = 180) -> float:
     """Wait until the server accepts connections (it binds its port once its Spark driver is up);
-    returns the seconds waited. Raises if `process` exits first or the timeout passes."""
+    returns the seconds waited. Raises if the server ends first (`exit_status` returns something other
+    than None: Popen.poll for a child) or the timeout passes."""
     start_time = time.perf_counter()
     while time.perf_counter() - start_time < timeout:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the Spark Connect server exited with {process.returncode} before it was ready")
+        status = exit_status() if exit_status else None
+        if status is not None:
+            raise RuntimeError(f"the Spark Connect server ended ({status}) before it was ready")
         if _listening(host, port):
             return time.perf_counter() - start_time
         time.sleep(0.2)
@@ -145,7 +148,7 @@ def serving(settings: Settings | None = None, host: str = DEFAULT_HOST, port: in
     """A server for the duration of a block (tests, benchmarks): yields (process, URL, seconds to ready)."""
     process = start(settings, host, port, log)
     try:
-        ready_s = wait_until_ready(host, port, process)
+        ready_s = wait_until_ready(host, port, process.poll)
         yield process, remote_url(host, port), ready_s
     finally:
         stop(process)
@@ -162,12 +165,13 @@ def stop(process: subprocess.Popen, grace_s: float = 60) -> None:
         process.wait()
 
 
-def _server_alive(pid: int) -> bool:
+def _gone(pid: int) -> str | None:
+    """None while process `pid` exists (not a child here: Popen.poll does not apply)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
-    return True
+        return f"process {pid} is gone"
+    return None
 
 
 def warm_up_in_background(host: str, port: int, customers: int) -> None:
@@ -186,11 +190,7 @@ def warm_up_in_background(host: str, port: int, customers: int) -> None:
         from loan_pipeline.spark_warmup import warm_up
 
         connect = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        deadline = time.monotonic() + 300
-        while not _listening(connect, port):
-            if not _server_alive(server_pid) or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start listening")
-            time.sleep(0.5)
+        wait_until_ready(connect, port, lambda: _gone(server_pid), timeout=300)
         seconds = warm_up(remote_url(connect, port), customers)
         print(f"spark_server: warmed up by an ingest of a generated sample ({customers} customers) in {seconds:.1f} s", flush=True)
         status = 0
