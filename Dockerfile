@@ -3,12 +3,11 @@
 # advertises this image through DAGSTER_CURRENT_IMAGE.
 FROM python:3.11-slim-bookworm
 
-# Spark needs a JVM, and the JDK's javac compiles the Java classes in loan_pipeline/jvm/; procps gives
-# Spark's launcher scripts `ps`. The man1 folder works around the JDK's postinst failing on slim images
-# that strip /usr/share/man.
+# Spark needs a Java runtime (no compiler); procps gives Spark's launcher scripts `ps`. The man1 folder
+# works around the Java package's postinst failing on slim images that strip /usr/share/man.
 RUN mkdir -p /usr/share/man/man1 \
     && apt-get update \
-    && apt-get install -y --no-install-recommends openjdk-17-jdk-headless procps \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless procps \
     && rm -rf /var/lib/apt/lists/*
 
 ARG UV_VERSION=0.13.9
@@ -19,8 +18,7 @@ ENV PYTHONUNBUFFERED=1 \
     UV_LINK_MODE=copy \
     UV_PROJECT_ENVIRONMENT=/opt/loan_pipeline/venv \
     PATH=/opt/loan_pipeline/venv/bin:$PATH \
-    DAGSTER_HOME=/opt/dagster/dagster_home \
-    SPARK_LOCAL_IP=127.0.0.1
+    DAGSTER_HOME=/opt/dagster/dagster_home
 
 WORKDIR /opt/loan_pipeline/app
 
@@ -31,11 +29,6 @@ RUN uv sync --frozen --no-dev --no-install-project --no-cache
 # Then the project itself, installed (not editable) into the same environment.
 COPY loan_pipeline ./loan_pipeline
 RUN uv sync --frozen --no-dev --no-editable --no-cache
-
-# The local file system jar and the Spark JVM's class-data archive, built against this image's JDK
-# and jars (spark_jvm.py).
-ENV LOAN_PIPELINE_JVM_DIR=/opt/loan_pipeline/jvm
-RUN python -m loan_pipeline.spark_jvm
 
 # Instance config for the webserver and daemon (run containers get it from the daemon), and the
 # workspace pointing them at the user_code service.

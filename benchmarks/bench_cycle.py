@@ -21,9 +21,9 @@ from pathlib import Path
 from benchmarks import spark_mode
 from benchmarks.measure import median, run_measured
 from loan_pipeline.partitions import months_back
-from loan_pipeline.settings import DEFAULT_END, PROJECT_ROOT
+from loan_pipeline.settings import DEFAULT_END, reference_data_dir
 
-REAL_DATA = Path(os.environ.get("LOAN_PIPELINE_REFERENCE_DATA", PROJECT_ROOT.parent / "shared" / "data")) / "cs611_loans"
+REAL_DATA = reference_data_dir() / "cs611_loans"
 
 
 def _env(home: Path, end: str = DEFAULT_END) -> dict[str, str]:
@@ -66,8 +66,8 @@ def measure(args: argparse.Namespace, spark_env: dict[str, str], also: tuple[int
             cycle({**_env(Path(tmp), months_back(DEFAULT_END, 1)), **spark_env}, also=also)  # the lake and models up to last month
             new_month.append(cycle({**_env(Path(tmp)), **spark_env}, "--month", DEFAULT_END, also=also))
     if warm_up:
-        report("first round after the warm-up: whole cycle", full[:1])
-        report("first round after the warm-up: one month", new_month[:1])
+        report("first round on the fresh server: whole cycle", full[:1])
+        report("first round on the fresh server: one month", new_month[:1])
     full, new_month = full[warm_up:], new_month[warm_up:]
     report("whole cycle, real data (35 months)", full)
     report(f"one new month ({DEFAULT_END[:7]})", new_month)

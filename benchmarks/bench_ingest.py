@@ -18,9 +18,9 @@ from pathlib import Path
 
 from benchmarks import spark_mode
 from benchmarks.measure import median, run_measured
-from loan_pipeline.settings import PROJECT_ROOT
+from loan_pipeline.settings import reference_data_dir
 
-REAL_DATA = Path(os.environ.get("LOAN_PIPELINE_REFERENCE_DATA", PROJECT_ROOT.parent / "shared" / "data")) / "cs611_loans"
+REAL_DATA = reference_data_dir() / "cs611_loans"
 
 
 FIRST, LAST = "2023-01-01", "2025-11-01"  # every month of the CS611 data
@@ -69,8 +69,8 @@ def measure(args: argparse.Namespace, spark_env: dict[str, str], also: tuple[int
             full.append(ingest(env, also=also))
             new_month.append(ingest(env, LAST, also))  # the latest month again, on a lake that has the rest
     if warm_up:
-        report("first round after the warm-up: all months", full[:1])
-        report("first round after the warm-up: one month", new_month[:1])
+        report("first round on the fresh server: all months", full[:1])
+        report("first round on the fresh server: one month", new_month[:1])
     one_x, _ = report("real data, all 35 months, one run", full[warm_up:])
     report("real data, one new month", new_month[warm_up:])
     if args.skip_10x:

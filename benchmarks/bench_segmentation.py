@@ -23,9 +23,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from loan_pipeline.settings import reference_data_dir  # noqa: E402
 from loan_pipeline.transforms import segmentation as seg  # noqa: E402
 
-DEFAULT_DATA = Path(os.environ.get("LOAN_PIPELINE_REFERENCE_DATA", PROJECT_ROOT.parent / "shared" / "data")) / "cc_general"
+DEFAULT_DATA = reference_data_dir() / "cc_general"
 
 
 def one_run(data: Path, max_k: int, out: Path) -> tuple[float, int]:

@@ -4,7 +4,7 @@
 
 Runs, in a fresh Python process each time (so the JVM starts cold, as a user's run does), the bare
 minimum of the ingest's Spark work on the real CS611 data, with the project's own Spark settings
-(spark_jvm.spark_config: same configuration, class archive and local file system):
+(resources.spark_config):
 - bronze: read each of the four CSV files as text, place each row in its snapshot month, write Parquet
   partitioned by month;
 - silver: read each bronze table back, cast every column to its silver type (try_cast, no other rule),
@@ -39,15 +39,14 @@ def _work(out: Path, month: str | None) -> dict[str, float]:
     phases, start = {}, time.perf_counter()
     from loan_pipeline.settings import load_settings
     from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS, SOURCES
-    from loan_pipeline.spark_jvm import session_builder, spark_config, use_loopback
+    from loan_pipeline.resources import build_spark_resource
     from loan_pipeline.transforms.bronze import with_month
     from loan_pipeline.transforms.spark_lake import parse_date
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     settings = load_settings()
-    use_loopback()
-    spark = session_builder(spark_config(settings)).getOrCreate()
+    spark = build_spark_resource(settings).spark_session
     phases["python imports + JVM start"] = time.perf_counter() - start
 
     def write(df, name):

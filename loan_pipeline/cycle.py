@@ -1,68 +1,65 @@
-"""The full monthly cycle in one command: `python -m loan_pipeline.cycle` (see --help).
+"""The whole monthly cycle in one command: `python -m loan_pipeline.cycle` (`./dev run`; see --help).
 
-Runs on the persistent Dagster instance of $DAGSTER_HOME (so every run, materialization and tag shows up
-in the UI afterwards) and on the configured data (LOAN_PIPELINE_DATA_DIR, sample data by default):
+It runs the project's jobs on the Dagster instance of $DAGSTER_HOME, so every run, materialization and
+check shows in the UI afterwards, on the configured data (LOAN_PIPELINE_DATA_DIR; sample data by default):
 
-1. ingest: bronze -> silver -> gold for all months as ONE single-run backfill (one Spark session: a JVM of
-   its own, or a client session of the Spark Connect server named by LOAN_PIPELINE_SPARK_REMOTE);
-2. model lifecycle over all months in ONE run: model chain (first champion at the first month with enough
-   matured labels), predictions, monitoring, dashboard;
-3. governance: governance.retrain_requests — the SAME pure function the sensor uses — on the monitoring
-   history; the breaches not yet handled (stable run key without a run on this instance, either the
-   sensor's dagster/run_key or a previous cycle's loan_pipeline/run_key.<month> tag) are retrained in ONE
-   replay run of the lifecycle from the first breached month: forced retrains of those months (the
-   champion rule still applies), then the chain, scores, monitoring and dashboard follow the new
-   champions. Repeated (at most 3 rounds) while a replay surfaces a new, unhandled breach;
-4. prints where the outputs are and the AUC per split of every candidate of the latest model.
+1. ingest: bronze -> silver -> gold for all months as one single-run backfill (one Spark session), in a
+   child process, so the Spark JVM and its memory end with it before the model work starts;
+2. model lifecycle over all months in one run: model chain, predictions, monitoring, dashboard;
+3. governance: the breaches governance.retrain_requests finds in the monitoring history (the function
+   the sensor uses) and that no earlier run handled are retrained in one replay of the lifecycle from
+   the first breached month (at most 3 rounds while a replay surfaces a new breach);
+4. a summary: outputs, champion and every candidate's AUC per split.
 
-Options: --month M (only that month, e.g. the new one: ingest, lifecycle, governance), --skip-ingest,
---ingest-only (step 1 alone: the lake, no models).
-The same jobs run from the UI or with `dagster job execute -m loan_pipeline.definitions -j end_to_end_job
---tags '{"dagster/asset_partition_range_start": "2023-01-01", "dagster/asset_partition_range_end": "2025-11-01"}'`
-(there, governance retrains come from the sensor in the daemon).
+It prints one line per step (months, rows, seconds); Dagster's event stream goes to the UI and to a log
+file whose path it prints. The same jobs run from the UI and the CLI (README, "Command line").
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
+import multiprocessing
 import os
 import sys
-import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Callable
-
-from loan_pipeline.spark_jvm import prestart_session
-
-# `python -m loan_pipeline.cycle` starts the Spark JVM (~3 s) before anything else, in the background:
-# it then overlaps the imports below (~2 s) and Dagster's run set-up instead of following them.
-_SPARK_PRESTARTED = __name__ == "__main__" and not {"--skip-ingest", "-h", "--help"} & set(sys.argv[1:])
-if _SPARK_PRESTARTED:
-    prestart_session()
 
 import dagster as dg
 
 from loan_pipeline import lake
-from loan_pipeline.local_instance import ensure_local_instance
+from loan_pipeline.cycle_report import RunLog, run_summary, summary_lines
 from loan_pipeline.partitions import monthly_partitions, range_tags
-from loan_pipeline.resources import spark_session_running, stop_spark_jvm
 from loan_pipeline.settings import Settings, load_settings
 from loan_pipeline.transforms import governance
-from loan_pipeline.transforms.model_store import ModelStore
-from loan_pipeline.transforms.training import SPLITS
 
 RUN_KEY_TAG = "dagster/run_key"
+# The step lines are the command's report; Dagster's own console lines go to the log file instead.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance, first: str, last: str, tags=None):
+class StepFailed(RuntimeError):
+    pass
+
+
+def execute_job(job_name: str, first: str, last: str, tags: dict[str, str] | None = None) -> dict:
+    """Run one job over first..last on the $DAGSTER_HOME instance, in this process; a short summary."""
+    from loan_pipeline.definitions import defs
+
     job = defs.resolve_job_def(job_name)
-    extra = dict(tags or {})
-    if first == last:
-        result = job.execute_in_process(instance=instance, partition_key=first, tags=extra, raise_on_error=True)
-    else:
-        result = job.execute_in_process(instance=instance, tags={**range_tags(first, last), **extra}, raise_on_error=True)
-    return result
+    partition = {"partition_key": first} if first == last else {}
+    run_tags = {**({} if first == last else range_tags(first, last)), **(tags or {})}
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, tags=run_tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False, **partition)
+        return run_summary(result)
+
+
+def execute_job_in_child(job_name: str, first: str, last: str) -> dict:
+    """execute_job in a fresh child process: a Spark JVM started by the run ends with the child."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(execute_job, job_name, first, last).result()
 
 
 def handled_run_keys(instance: dg.DagsterInstance, requests: list[dict]) -> set[str]:
@@ -76,7 +73,7 @@ def handled_run_keys(instance: dg.DagsterInstance, requests: list[dict]) -> set[
     return done
 
 
-def pending_retrains(instance, settings: Settings, months: list[str]) -> list[dict]:
+def pending_retrains(instance: dg.DagsterInstance, settings: Settings, months: list[str]) -> list[dict]:
     """governance.retrain_requests (the sensor's decision) minus the breaches already handled."""
     rows = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"), months).to_dict("records")
     requests = governance.retrain_requests(rows, settings.thresholds)
@@ -97,135 +94,56 @@ def replay_tags(requests: list[dict]) -> dict[str, str]:
     return tags
 
 
-def latest_model_report(settings: Settings) -> dict:
-    store = ModelStore(settings.model_store)
-    reg = store.registry()
-    months = reg["months"]
-    last_month = max(months) if months else None
-    champion = months[last_month]["champion"] if last_month else None
-    trained = [m for m in months if months[m].get("trained")]
-    latest = months[max(trained)]["trained"] if trained else None
-    return {
-        "champion": champion,
-        "champion_bundle": store.read_bundle_metadata(champion) if champion else None,
-        "latest_model": latest,
-        "latest_bundle": store.read_bundle_metadata(latest) if latest else None,
-        "registry": str(store.registry_path),
-    }
-
-
-def format_auc_table(bundle: dict) -> str:
-    lines = [f"{'candidate':28s} " + " ".join(f"{s:>10s}" for s in SPLITS)]
-    for name, m in bundle["metrics"].items():
-        mark = " *" if name == bundle["estimator"] else ""
-        lines.append(f"{name + mark:28s} " + " ".join(f"{m['auc'][s]:10.4f}" for s in SPLITS))
-    return "\n".join(lines)
-
-
-def preload_model_libraries() -> threading.Thread:
-    """Import scikit-learn and matplotlib in a background thread while Spark runs the ingest (the
-    process mostly waits on Spark then); the lifecycle's first training and chart would otherwise wait
-    ~1.5 s for them."""
-    def load() -> None:
-        from loan_pipeline.transforms import dashboard, training  # noqa: F401  (dashboard: matplotlib)
-
-        training.import_model_libraries()
-
-    thread = threading.Thread(target=load, name="preload-model-libraries", daemon=True)
-    thread.start()
-    return thread
-
-
 def run_cycle(
-    instance: dg.DagsterInstance | None = None,
-    months: list[str] | None = None,
-    skip_ingest: bool = False,
-    log: Callable[[str], None] = print,
-    ingest_only: bool = False,
-    spark_prestarted: bool = False,
+    months: list[str] | None = None, skip_ingest: bool = False, ingest_only: bool = False,
+    log: Callable[[str], None] = print, log_file: Path | None = None,
 ) -> dict:
+    """The cycle on the $DAGSTER_HOME instance; returns the summary (also printed through `log`)."""
     settings = load_settings()
-    # The cycle owns the Spark JVM it started (here, or ahead of the imports when run as a command:
-    # spark_prestarted); a caller's running session is left alone.
-    owns_spark = not skip_ingest and (spark_prestarted or not spark_session_running())
-    if owns_spark and not spark_prestarted:
-        prestart_session(settings)
-    from loan_pipeline.definitions import defs
-
-    instance = instance or dg.DagsterInstance.get()
     months = months or monthly_partitions.get_partition_keys()
     first, last = months[0], months[-1]
-    timings = {}
-    t0 = time.perf_counter()
+    span = f"{first[:7]}..{last[:7]}" if first != last else first[:7]
+    run_log = RunLog(log_file or settings.home / "logs" / f"cycle-{time.strftime('%Y%m%d-%H%M%S')}.log")
+    log(f"cycle {span} ({len(months)} months); Dagster's event log: {run_log.path}")
+    timings: dict[str, float] = {}
+    retrains: list[dict] = []
+
+    def step(name: str, run: Callable[[], dict]) -> dict:
+        start = time.perf_counter()
+        summary = run()
+        seconds = time.perf_counter() - start
+        timings[f"{name}_s"] = round(seconds, 2)
+        with dg.DagsterInstance.get() as instance:
+            run_log.append(instance, summary["run_id"], name)
+        log(f"{name:10s} {span}: {summary['rows_text']} in {seconds:.1f} s")
+        if not summary["success"]:
+            raise StepFailed(f"{name} failed ({summary['error']}); see {run_log.path}")
+        return summary
+
     if not skip_ingest:
-        preload = None if ingest_only else preload_model_libraries()
-        _execute(defs, "ingest_job", instance, first, last)
-        if preload:
-            preload.join()
-        timings["ingest_s"] = round(time.perf_counter() - t0, 2)
-        if owns_spark:
-            stop_spark_jvm()  # the lifecycle is pandas and scikit-learn: free the JVM (or the server session)
-        log(f"ingest {first[:7]}..{last[:7]}: {timings['ingest_s']} s")
+        step("ingest", lambda: execute_job_in_child("ingest_job", first, last))
         if ingest_only:
             log(f"lake: {settings.datamart}")
-            return {"months": [first, last], "timings": timings, "spark_jvm_stopped_after_ingest": owns_spark, "outputs": {"lake": str(settings.datamart)}}
-    t1 = time.perf_counter()
-    _execute(defs, "lifecycle_job", instance, first, last)
-    timings["lifecycle_s"] = round(time.perf_counter() - t1, 2)
-    log(f"model lifecycle {first[:7]}..{last[:7]}: {timings['lifecycle_s']} s")
-    t2 = time.perf_counter()
-    launched: list[dict] = []
-    for _ in range(3):  # a replay can surface a new breach (new signature); bounded, the sensor handles the rest
-        pending = pending_retrains(instance, settings, months)
-        if not pending:
-            break
-        for r in pending:
-            log(f"governance: {r['month'][:7]} breaches {r['tags'][governance.RETRAIN_TAG_PREFIX + '/reason']} -> retrain")
-        # Replay from the first breached month: forced retrains there, the chain, scores, monitoring and
-        # dashboard then follow whatever champions the retrains produced.
-        _execute(defs, "lifecycle_job", instance, pending[0]["month"], last, replay_tags(pending))
-        launched += pending
-    timings["governance_s"] = round(time.perf_counter() - t2, 2)
-    timings["total_s"] = round(time.perf_counter() - t0, 2)
-    report = latest_model_report(settings)
-    monitoring = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"))
-    summary = {
-        "months": [first, last],
-        "timings": timings,
-        "spark_jvm_stopped_after_ingest": owns_spark,
-        "retrains": [{"month": r["month"], "run_key": r["run_key"]} for r in launched],
-        "champion": report["champion"],
-        "latest_model": report["latest_model"],
-        "outputs": {
-            "lake": str(settings.datamart),
-            "predictions": str(settings.table_path("predictions", "predictions")),
-            "monitoring": str(settings.table_path("monitoring", "monitoring")),
-            "model_store": str(settings.model_store),
-            "registry": report["registry"],
-            "dashboard": str(settings.reports / "performance_dashboard.png"),
-        },
-        "monitoring_months_with_matured_labels": int((monitoring["n_matched"] > 0).sum()) if len(monitoring) else 0,
-        "latest_model_auc": {k: v["auc"] for k, v in report["latest_bundle"]["metrics"].items()} if report["latest_bundle"] else {},
-    }
-    log("")
-    log("outputs:")
-    for name, path in summary["outputs"].items():
-        log(f"  {name:12s} {path}")
-    log(f"  dagster      {instance.root_directory if hasattr(instance, 'root_directory') else ''}")
-    if report["latest_bundle"]:
-        b = report["latest_bundle"]
-        log(f"\nlatest model {b['version']} ({b['estimator']}), windows {b['window_bounds']}")
-        log(format_auc_table(b))
-        log(f"decision: {b['promotion']['reason']}")
-    if report["champion_bundle"]:
-        c = report["champion_bundle"]
-        log(f"\nchampion in force for {last[:7]}: {c['version']} ({c['estimator']}), windows {c['window_bounds']}")
-        log(format_auc_table(c))
-        log(f"threshold {c['threshold']:.3f}; at threshold (OOT): " + json.dumps(
-            {k: round(v, 3) for k, v in c["metrics"][c["estimator"]]["at_threshold"]["oot"].items()}))
-    else:
-        log("\nno champion: not enough matured labels for the minimum training windows")
-    log(f"\ntimings: {timings}")
+            return {"months": [first, last], "timings": timings, "outputs": {"lake": str(settings.datamart)}, "log": str(run_log.path)}
+    step("lifecycle", lambda: execute_job("lifecycle_job", first, last))
+    governance_start = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        for _ in range(3):  # a replay can surface a new breach (new signature); bounded, the sensor handles the rest
+            pending = pending_retrains(instance, settings, months)
+            if not pending:
+                break
+            for r in pending:
+                log(f"governance: {r['month'][:7]} breaches {r['tags'][governance.RETRAIN_TAG_PREFIX + '/reason']} -> retrain")
+            # Replay from the first breached month: forced retrains there; the chain, scores, monitoring
+            # and dashboard then follow whatever champions the retrains produced.
+            step("retrain", lambda: execute_job("lifecycle_job", pending[0]["month"], last, replay_tags(pending)))
+            retrains += pending
+    timings["governance_s"] = round(time.perf_counter() - governance_start, 2)
+    timings["total_s"] = round(sum(v for k, v in timings.items() if k in ("ingest_s", "lifecycle_s", "governance_s")), 2)
+    summary, lines = summary_lines(settings, first, last, timings, retrains)
+    summary["log"] = str(run_log.path)
+    for line in lines:
+        log(line)
     return summary
 
 
@@ -236,28 +154,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-only", action="store_true", help="only bronze -> silver -> gold (no models)")
     parser.add_argument("--json", help="also write the summary to this file")
     args = parser.parse_args(argv)
+    if args.skip_ingest and args.ingest_only:
+        parser.error("--skip-ingest and --ingest-only exclude each other")
     if not os.environ.get("DAGSTER_HOME"):
         print("DAGSTER_HOME is not set: point it at a folder for the persistent Dagster instance", file=sys.stderr)
         return 2
-    ensure_local_instance(os.environ["DAGSTER_HOME"])
-    months = sorted(args.month) if args.month else None
-    with dg.DagsterInstance.get() as instance:
-        if args.skip_ingest and args.ingest_only:
-            parser.error("--skip-ingest and --ingest-only exclude each other")
-        summary = run_cycle(
-            instance, months=months, skip_ingest=args.skip_ingest, ingest_only=args.ingest_only,
-            spark_prestarted=_SPARK_PRESTARTED,
-        )
+    try:
+        summary = run_cycle(sorted(args.month) if args.month else None, skip_ingest=args.skip_ingest, ingest_only=args.ingest_only)
+    except StepFailed as exc:
+        print(f"cycle: {exc}", file=sys.stderr)
+        return 1
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(summary, fh, indent=2, default=str)
+        Path(args.json).write_text(json.dumps(summary, indent=2, default=str))
     return 0
 
 
 if __name__ == "__main__":
-    status = main()
-    # The process ends here; everything it wrote is closed. Without this, the interpreter's final garbage
-    # collections walk the whole heap (Dagster, pandas, scikit-learn, matplotlib, PySpark) for ~1 s;
-    # frozen objects are skipped by them (measured: exit 1.0 -> 0.1 s after main returns).
-    gc.freeze()
-    sys.exit(status)
+    sys.exit(main())

@@ -29,7 +29,7 @@ POSTGRES_ENV_VARS = (
     "DAGSTER_POSTGRES_DB",
 )
 
-DEFAULT_RUN_LAUNCHER = {"module": "dagster._core.launcher", "class": "DefaultRunLauncher"}
+DEFAULT_RUN_LAUNCHER = {"module": "dagster", "class": "DefaultRunLauncher"}
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

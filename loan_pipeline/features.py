@@ -1,6 +1,6 @@
 """The gold feature catalogue: which columns of `gold_features` the models may use.
 
-Every column here is known at the loan's application date (see DESIGN.md, section 2).
+Every column here is known at the loan's application date (docs/design.md, "Time contract").
 """
 
 from __future__ import annotations

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
+import os
 from pathlib import Path
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from loan_pipeline.settings import Settings, load_settings
-from loan_pipeline.spark_jvm import spark_config, use_loopback
 
 
 class LoanPipelineSettings(dg.ConfigurableResource):
@@ -32,47 +31,27 @@ class LoanPipelineSettings(dg.ConfigurableResource):
         return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def spark_config(settings: Settings, local_session: bool = False) -> dict[str, str]:
+    """The Spark settings of a run's session: a client of Spark's Connect server when one is configured
+    (the server has the driver's settings, given when it started: spark_connect.py), else a driver of
+    its own on the configured master. `local_session` asks for the driver's settings regardless."""
+    if settings.spark_remote and not local_session:
+        return {"spark.remote": settings.spark_remote}
+    return {"spark.master": settings.spark_master, "spark.app.name": "loan_pipeline", **settings.spark_conf}
+
+
+def local_spark_env(settings: Settings) -> dict[str, str]:
+    """A local driver binds to loopback (no hostname warnings, nothing on a public interface); a cluster's
+    executors must reach the driver, so there Spark picks the host's address (or SPARK_LOCAL_IP, if set)."""
+    return {"SPARK_LOCAL_IP": "127.0.0.1"} if settings.spark_master.startswith("local") else {}
+
+
 def build_spark_resource(settings: Settings) -> LazyPySparkResource:
-    use_loopback()
+    """dagster-pyspark's lazy resource: the session (and its JVM) starts when a step first asks for it,
+    so steps without Spark never pay for it."""
+    for name, value in local_spark_env(settings).items():
+        os.environ.setdefault(name, value)
     return LazyPySparkResource(spark_config=spark_config(settings))
-
-
-def _remote_session():
-    """The process's Spark Connect client session, if any (pyspark's connect client is optional: it
-    needs the `connect` extras, which only a remote configuration uses)."""
-    connect = sys.modules.get("pyspark.sql.connect.session")
-    return connect.SparkSession._get_default_session() if connect else None
-
-
-def spark_session_running() -> bool:
-    from pyspark.sql import SparkSession
-
-    return SparkSession._instantiatedSession is not None or _remote_session() is not None
-
-
-def stop_spark_jvm(timeout: float = 60) -> bool:
-    """Stop the process's Spark session and the local JVM behind it (its memory goes back to the
-    system: the model steps that follow the ingest in one process do not use Spark). A later
-    session starts a new JVM. A client of a Spark Connect server releases its session on the server
-    (which keeps running for the next run). Returns whether a session was stopped."""
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    remote = _remote_session()
-    if remote is not None:
-        remote.stop()
-        return True
-    session = SparkSession._instantiatedSession
-    if session is None:
-        return False
-    jvm = getattr(SparkContext._gateway, "proc", None)
-    session.stop()
-    if jvm is not None:
-        SparkContext._gateway.shutdown()
-        jvm.stdin.close()  # PySpark's local JVM exits when its stdin closes
-        jvm.wait(timeout=timeout)
-    SparkContext._gateway = SparkContext._jvm = None
-    return True
 
 
 def build_resources(settings: Settings | None = None) -> dict[str, object]:

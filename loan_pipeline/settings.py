@@ -24,21 +24,16 @@ ENV_SPARK_MASTER = "LOAN_PIPELINE_SPARK_MASTER"
 ENV_SPARK_CONF = "LOAN_PIPELINE_SPARK_CONF"
 ENV_SPARK_REMOTE = "LOAN_PIPELINE_SPARK_REMOTE"
 ENV_DATE_FORMAT = "LOAN_PIPELINE_DATE_FORMAT"
-ENV_JVM_DIR = "LOAN_PIPELINE_JVM_DIR"
+# Tests and benchmarks only: where the real public data sets are (never copied into the project).
+ENV_REFERENCE_DATA = "LOAN_PIPELINE_REFERENCE_DATA"
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "loans"
 DEFAULT_CC_DATA_DIR = PROJECT_ROOT / "data" / "cc_general"
 DEFAULT_HOME = PROJECT_ROOT / "var"
-# Machine-specific JVM start-up data (spark_jvm.py), not pipeline output.
-DEFAULT_JVM_DIR = PROJECT_ROOT / "var" / "jvm"
+DEFAULT_REFERENCE_DATA = PROJECT_ROOT.parent / "shared" / "data"
 # The bundled sample (and the real CS611 extract) span these snapshot months.
 DEFAULT_START = "2023-01-01"
 DEFAULT_END = "2025-11-01"
-
-# A run's own Spark JVM lives for one run: compiling only with the fast C1 compiler gets Spark's
-# generated code compiled sooner (see DEFAULT_SPARK_CONF). A standing Spark Connect server lives for
-# many runs and drops it (spark_server.py): its hot code then reaches the optimizing C2 compiler.
-SHORT_LIVED_JIT = "-XX:TieredStopAtLevel=1"
 
 # Spark settings tuned for a 2-core laptop; LOAN_PIPELINE_SPARK_CONF (JSON) overrides or extends them.
 DEFAULT_SPARK_CONF: dict[str, str] = {
@@ -56,20 +51,17 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.memory": "1g",
     "spark.sql.parquet.compression.codec": "snappy",
-    # Local files without Hadoop's checksum wrapper. Without Hadoop's native library, every file and
-    # folder Hadoop creates gets its permissions from a `chmod` process forked by the JVM; the .crc twin
-    # of each file doubled those forks (this cuts them by a third; measured: 3 s of a 42 s run). Parquet
-    # carries its own checksums; a cluster's filesystem (hdfs://, s3a://) is not affected. Where
-    # spark_jvm.py has compiled the project's LocalFileSystem (no fork at all), a local session uses that.
+    # Hadoop's local file system without its .crc checksum twin per file: each file and folder Hadoop
+    # creates gets its permissions from a forked `chmod` (no native Hadoop library here), and the twins
+    # doubled those forks. Parquet carries its own checksums; hdfs:// or s3a:// lakes are not affected.
     "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
     # List a table's month folders in the driver: a listing job for 35 small folders costs seconds.
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
-    # Short runs on small data: the C1 compiler alone gets Spark's generated code compiled sooner
-    # (see spark_jvm.py; the class archive is added to these options when recorded). C1 alone gets
-    # the JVM's non-tiered 48 MB code cache, which a long-lived session (the test suite) fills, after
-    # which the JVM stops compiling: give it the tiered default instead. The throughput collector
-    # (ParallelGC) spends less CPU than the default G1 on short batch runs with a 1 GB heap.
-    "spark.driver.extraJavaOptions": f"{SHORT_LIVED_JIT} -XX:ReservedCodeCacheSize=240m -XX:+UseParallelGC",
+    # JVM flags for short batch runs on small data: the C1 compiler alone gets Spark's generated code
+    # compiled sooner, with the tiered default code cache (C1 alone gets 48 MB, which a long-lived
+    # session fills); the throughput collector spends less CPU than G1 with a 1 GB heap. A standing
+    # Connect server or a cluster's long jobs may drop the first flag (LOAN_PIPELINE_SPARK_CONF).
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseParallelGC",
 }
 
 
@@ -115,10 +107,9 @@ class Settings:
     end: str
     date_format: str = "yyyy-MM-dd"
     spark_master: str = "local[*]"
-    # A standing Spark Connect server (sc://host:port, loan_pipeline/spark_server.py) instead of a Spark
+    # A standing Spark Connect server (sc://host:port, loan_pipeline/spark_connect.py) instead of a Spark
     # JVM per run; empty: each run starts its own session on spark_master.
     spark_remote: str = ""
-    jvm_dir: Path = DEFAULT_JVM_DIR
     spark_conf: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SPARK_CONF))
     label: LabelDefinition = LabelDefinition()
     thresholds: GovernanceThresholds = GovernanceThresholds()
@@ -174,6 +165,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         date_format=env.get(ENV_DATE_FORMAT) or "yyyy-MM-dd",
         spark_master=env.get(ENV_SPARK_MASTER) or "local[*]",
         spark_remote=_spark_remote(env),
-        jvm_dir=_env_path(env, ENV_JVM_DIR, DEFAULT_JVM_DIR),
         spark_conf=spark_conf,
     )
+
+
+def reference_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The real public data sets (CS611 loans, CC GENERAL) the tests and benchmarks read."""
+    return _env_path(os.environ if env is None else env, ENV_REFERENCE_DATA, DEFAULT_REFERENCE_DATA)

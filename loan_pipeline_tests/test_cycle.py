@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import dagster as dg
 import pytest
 from PIL import Image
 
@@ -18,18 +19,24 @@ from loan_pipeline.transforms.training import BASELINE, SPLITS
 pytestmark = pytest.mark.slow
 
 
+def _instance(env: dict[str, str]) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+
+
 @pytest.fixture(scope="module")
 def cycle_run(cs611_dir, tmp_path_factory):
     home = tmp_path_factory.mktemp("cycle_home")
     env = {**os.environ, "LOAN_PIPELINE_DATA_DIR": str(cs611_dir), "LOAN_PIPELINE_HOME": str(home / "lake"),
            "DAGSTER_HOME": str(home / "dagster_home"), "SPARK_LOCAL_IP": "127.0.0.1"}
     env.pop("LOAN_PIPELINE_END", None), env.pop("LOAN_PIPELINE_START", None)
+    (home / "dagster_home").mkdir()
+    (home / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     summary = home / "summary.json"
     proc = subprocess.run([sys.executable, "-m", "loan_pipeline.cycle", "--json", str(summary)], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     settings = load_settings(env)
-    return {"stdout": proc.stdout, "summary": json.loads(summary.read_text()), "settings": settings, "env": env}
+    return {"stdout": proc.stdout, "stderr": proc.stderr, "summary": json.loads(summary.read_text()), "settings": settings, "env": env}
 
 
 def test_monitoring_has_a_row_for_every_month_with_matured_labels(cycle_run):
@@ -46,10 +53,18 @@ def test_monitoring_has_a_row_for_every_month_with_matured_labels(cycle_run):
     assert (scored["auc"] > 0.70).all()
 
 
-def test_the_command_started_spark_itself_and_stopped_it_before_the_models(cycle_run):
-    # The command line starts the JVM ahead of its imports; the cycle still owns it and frees its
-    # memory before the model lifecycle.
-    assert cycle_run["summary"]["spark_jvm_stopped_after_ingest"] is True
+def test_the_command_prints_a_short_report_and_logs_every_run(cycle_run):
+    out, summary = cycle_run["stdout"], cycle_run["summary"]
+    lines = out.splitlines()
+    assert len(lines) < 60 and "DEBUG" not in out and "Warning" not in cycle_run["stderr"]
+    assert lines[0].startswith("cycle 2023-01..2025-11 (35 months); Dagster's event log: ") and summary["log"] in lines[0]
+    steps = [line.split()[0] for line in lines if line.split() and line.split()[0] in ("ingest", "lifecycle", "retrain")]
+    assert steps == ["ingest", "lifecycle", *["retrain"] * (len(steps) - 2)] and len(steps) > 2
+    log_text = open(summary["log"]).read()
+    with _instance(cycle_run["env"]) as instance:
+        runs = instance.get_run_records()
+    assert len(runs) == len(steps) and all(f"run {r.dagster_run.run_id}" in log_text for r in runs)
+    assert all(r.dagster_run.is_success for r in runs)
 
 
 def test_dashboard_registry_and_printed_metrics(cycle_run):

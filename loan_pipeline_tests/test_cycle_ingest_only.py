@@ -1,4 +1,5 @@
-"""`cycle --ingest-only` builds the lake (bronze -> gold) in one run and stops before any model work."""
+"""`cycle --ingest-only` builds the lake (bronze -> gold) in one run and stops before any model work; it
+prints one line per step and writes Dagster's events to the log file it names."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import pytest
 
 from loan_pipeline import lake
 from loan_pipeline.cycle import run_cycle
-from loan_pipeline.resources import spark_session_running
 from loan_pipeline.settings import load_settings
 from loan_pipeline.sources.generator import generate_loan_book
 from loan_pipeline.sources.schemas import SOURCES
@@ -16,14 +16,17 @@ MONTHS = ["2023-01-01", "2023-02-01"]
 
 
 @pytest.fixture
-def ingest_only(tmp_path, monkeypatch, spark):
+def ingest_only(tmp_path, monkeypatch):
     data = tmp_path / "data"
     generate_loan_book(data, customers=300, loan_start_months=2)
     monkeypatch.setenv("LOAN_PIPELINE_DATA_DIR", str(data))
     monkeypatch.setenv("LOAN_PIPELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     lines: list[str] = []
-    with dg.DagsterInstance.ephemeral() as instance:
-        summary = run_cycle(instance, months=MONTHS, ingest_only=True, log=lines.append)
+    summary = run_cycle(months=MONTHS, ingest_only=True, log=lines.append)
+    with dg.DagsterInstance.get() as instance:
         runs = [r.dagster_run for r in instance.get_run_records()]
     return {"summary": summary, "runs": runs, "lines": lines, "settings": load_settings()}
 
@@ -45,6 +48,16 @@ def test_ingest_only_writes_every_layer_and_no_models(ingest_only):
     assert ingest_only["lines"][-1] == f"lake: {settings.datamart}"
 
 
-def test_ingest_only_leaves_a_callers_spark_session_running(ingest_only, spark):
-    assert spark_session_running() and spark.range(3).count() == 3
-    assert ingest_only["summary"]["spark_jvm_stopped_after_ingest"] is False
+def test_the_report_is_short_and_the_events_are_in_the_log_file(ingest_only):
+    lines, settings = ingest_only["lines"], ingest_only["settings"]
+    log_path = ingest_only["summary"]["log"]
+    assert len(lines) == 3 and log_path in lines[0]
+    # The step line: months, rows per layer (gold = features + labels, as written), seconds.
+    bronze = sum(sum(lake.month_row_counts(settings.table_path("bronze", f"bronze_{c.name}"), MONTHS).values()) for c in SOURCES.values())
+    gold = sum(sum(lake.month_row_counts(settings.table_path("gold", t), MONTHS).values()) for t in ("gold_features", "gold_labels"))
+    assert lines[1].startswith("ingest     2023-01..2023-02:") and f"bronze {bronze:,} rows" in lines[1] and f"gold {gold:,} rows" in lines[1]
+    assert lines[1].endswith(" s")
+    text = open(log_path).read()
+    run_id = ingest_only["runs"][0].run_id
+    assert f"# ingest: run {run_id}" in text and "PIPELINE_SUCCESS" in text
+    assert text.count("ASSET_MATERIALIZATION") >= 10 * len(MONTHS)  # bronze, silver (4 each), gold (2), per month

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the tests need beyond the Python venv (Debian):
-#   java            - PySpark's JVM, and javac for the project's Java classes (loan_pipeline/jvm/)
+#   java            - a Java 17 runtime for PySpark's JVM (a JRE is enough)
 #   chromium        - the browser test drives the real Dagster UI (playwright uses this binary)
 #   docker-compose  - v1 CLI, used only to validate docker-compose.yaml (`config -q`); no engine needed
 # --no-install-recommends keeps docker-compose from pulling in the docker.io engine.
@@ -14,7 +14,7 @@ wanted=("$@")
 missing=()
 for component in "${wanted[@]}"; do
     case "$component" in
-        java) { command -v java && command -v javac; } >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless) ;;
+        java) command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless) ;;
         # A font package too: without any font, headless screenshots render text as boxes.
         chromium) command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation) ;;
         docker-compose) command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose) ;;
@@ -27,7 +27,7 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "system-deps: missing ${missing[*]} and no apt-get here; install a Java 17 JDK (and, for the tests," >&2
+    echo "system-deps: missing ${missing[*]} and no apt-get here; install a Java 17 runtime (and, for the tests," >&2
     echo "chromium and docker-compose) with your system's package manager, then run again" >&2
     exit 1
 fi

@@ -49,17 +49,29 @@ def materialize_concurrently(
                 continue
             result, seconds = future.result()
             context.log.info(f"{result.asset_key.to_user_string()}: {result.metadata['dagster/row_count']} rows in {seconds:.1f} s")
-            # A multi-asset's check results must name their asset.
-            checks = [
-                r._replace(asset_key=result.asset_key) for r in result.check_results or []
-                if dg.AssetCheckKey(result.asset_key, r.check_name) in selected_checks
-            ]
-            yield result._replace(check_results=checks)
+            yield with_selected_checks(result, selected_checks)
     if failures:
         first, *others = [(name(c), failures[name(c)]) for c in sources if name(c) in failures]
         for item_name, error in others:
             context.log.error(f"{item_name} failed too: {error}")
         raise first[1]
+
+
+def with_selected_checks(result: dg.MaterializeResult, selected: set[dg.AssetCheckKey]) -> dg.MaterializeResult:
+    """`result` with only the checks the run selected, each naming its asset (a multi-asset's check
+    results must say which of its assets they check)."""
+    checks = [
+        dg.AssetCheckResult(
+            asset_key=result.asset_key, check_name=r.check_name, passed=r.passed, metadata=r.metadata,
+            severity=r.severity, description=r.description,
+        )
+        for r in result.check_results or []
+        if dg.AssetCheckKey(result.asset_key, r.check_name) in selected
+    ]
+    return dg.MaterializeResult(
+        asset_key=result.asset_key, metadata=result.metadata, check_results=checks,
+        data_version=result.data_version, tags=result.tags,
+    )
 
 
 def build_layer_asset(

@@ -70,7 +70,7 @@ def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelin
     frame = monitoring_frame(rows)
     table = settings.table_path("monitoring", "monitoring")
     lake.write_months_pandas(frame, table, months)  # replaces exactly these months; history of others stays
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table))})
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table)), "dagster/row_count": len(frame)})
 
 
 @dg.asset(

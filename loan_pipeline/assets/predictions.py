@@ -64,4 +64,4 @@ def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
     out = pd.concat(frames, ignore_index=True) if frames else empty_predictions().assign(month=pd.Series(dtype=object))
     table = settings.table_path("predictions", "predictions")
     counts = lake.write_months_pandas(out, table, months)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table)), "rows_written": sum(counts.values())})
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table)), "dagster/row_count": sum(counts.values())})

@@ -13,7 +13,7 @@ from loan_pipeline.assets.metadata import schema_contract_result, share, table_m
 from loan_pipeline.settings import Settings
 from loan_pipeline.sources.schemas import SourceContract
 from loan_pipeline.transforms import silver as silver_tf
-from loan_pipeline.transforms.spark_lake import read_months, session_for_rows, write_months
+from loan_pipeline.transforms.spark_lake import read_months, write_months
 
 LAYER = "silver"
 
@@ -44,7 +44,6 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
     if missing:
         raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name(contract)} first")
     bronze_counts = lake.month_row_counts(bronze_table, months)
-    spark = session_for_rows(spark, sum(bronze_counts.values()))
     classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format)
     table = settings.table_path(LAYER, name)
     quarantine_table = settings.table_path(LAYER, quarantine_name(contract))

@@ -1,6 +1,6 @@
 """Gold: one feature row per loan at its application date, and labels when they become observable.
 
-Time contract (DESIGN.md section 2): a loan's features come only from records dated on or before
+Time contract (docs/design.md, "Time contract"): a loan's features come only from records dated on or before
 its application date (`loan_start_date`):
 - attributes and financials: the latest snapshot within `profile_lookback_months` before it;
 - clickstream: the snapshots of the application month and the `clickstream_window_months - 1`

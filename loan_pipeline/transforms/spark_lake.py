@@ -12,31 +12,6 @@ from pyspark.sql import types as T
 from loan_pipeline import lake
 
 
-# Spark compiles each query's generated code (Janino, then the JVM's JIT) before it runs: up to a second
-# of CPU for silver's wide cleaning queries, however few rows they read. Below this many input rows,
-# Spark's interpreted expressions finish first. Measured with silver interpreted on the CS611 ingest
-# (2 cores; clickstream has ~9,000 rows a month): one month 20.1 -> 18.1 s, three months 1.5 s faster,
-# six months (~54,000 clickstream rows) 2.7 s slower; the whole data set compiled is 10 s faster.
-INTERPRETED_BELOW_ROWS = 30_000
-INTERPRETED_CONF = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
-
-
-def session_for_rows(spark: SparkSession, rows: int) -> SparkSession:
-    """`spark` itself for a query reading `rows` rows or more; below INTERPRETED_BELOW_ROWS, a session of
-    the same Spark application (same JVM, settings and cache) that runs interpreted expressions. A new
-    session rather than a changed setting: the sources of a layer run side by side on one session."""
-    if rows >= INTERPRETED_BELOW_ROWS:
-        return spark
-    small = spark.newSession()
-    # A new session starts from the application's settings: carry over what was changed at run time.
-    for key, value in spark.conf.getAll.items():
-        if key.startswith("spark.sql.") and spark.conf.isModifiable(key):
-            small.conf.set(key, value)
-    for key, value in INTERPRETED_CONF.items():
-        small.conf.set(key, value)
-    return small
-
-
 def stage(df: DataFrame, table: Path) -> Path:
     """Write `df` partitioned by `month` into a private staging folder of `table` (not yet visible)."""
     staging = lake.new_staging_dir(table)

@@ -154,10 +154,9 @@ def _breaching_month(s) -> str:
 def test_sensor_requests_one_retrain_per_breach(lifecycle):
     s, instance = lifecycle["s"], lifecycle["instance"]
     resources = {"pipeline_settings": lifecycle["settings"]}
-    ctx = dg.build_multi_asset_sensor_context(
-        monitored_assets=[dg.AssetKey("monitoring")], instance=instance, definitions=dg.Definitions(assets=ASSETS, sensors=[governance_sensor], resources=resources), resources=resources
-    )
-    requests = list(governance_sensor(ctx) or [])
+    ctx = dg.build_sensor_context(instance=instance, resources=resources)
+    result = governance_sensor(ctx)
+    requests = result.run_requests
     mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring"))
     expected = governance.retrain_requests(mon.to_dict("records"), s.thresholds)
     assert [r.run_key for r in requests] == [e["run_key"] for e in expected] and requests
@@ -167,12 +166,11 @@ def test_sensor_requests_one_retrain_per_breach(lifecycle):
     assert first.tags[governance.FORCE_RETRAIN_TAG] == "true"
     assert first.tags["loan_pipeline/reason"] and any(k.startswith("loan_pipeline/breach.") for k in first.tags)
     # evaluating again with the advanced cursor: nothing new, no duplicate
-    assert list(governance_sensor(ctx) or []) == []
+    again = governance_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=result.cursor))
+    assert isinstance(again, dg.SkipReason)
     # a fresh cursor (e.g. a reset sensor) yields the SAME stable run keys, which the daemon never launches twice
-    ctx2 = dg.build_multi_asset_sensor_context(
-        monitored_assets=[dg.AssetKey("monitoring")], instance=instance, definitions=dg.Definitions(assets=ASSETS, sensors=[governance_sensor], resources=resources), resources=resources
-    )
-    assert [r.run_key for r in governance_sensor(ctx2)] == [r.run_key for r in requests]
+    ctx2 = dg.build_sensor_context(instance=instance, resources=resources)
+    assert [r.run_key for r in governance_sensor(ctx2).run_requests] == [r.run_key for r in requests]
 
 
 def test_sensor_ignores_months_without_breach(tmp_path):
@@ -186,12 +184,8 @@ def test_sensor_ignores_months_without_breach(tmp_path):
     lake.write_months_pandas(monitoring_frame([row]), s.table_path("monitoring", "monitoring"), ["2025-05-01"])
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization("monitoring", partition="2025-05-01"))
-        ctx = dg.build_multi_asset_sensor_context(
-            monitored_assets=[dg.AssetKey("monitoring")], instance=instance,
-            definitions=dg.Definitions(assets=ASSETS, sensors=[governance_sensor], resources={"pipeline_settings": settings}),
-            resources={"pipeline_settings": settings},
-        )
-        assert list(governance_sensor(ctx) or []) == []
+        ctx = dg.build_sensor_context(instance=instance, resources={"pipeline_settings": settings})
+        assert governance_sensor(ctx).run_requests == []
 
 
 def test_monitoring_and_dashboard_before_any_prediction(tmp_path):
