@@ -50,7 +50,7 @@ from loan_pipeline.resources import spark_session_running, stop_spark_jvm
 from loan_pipeline.settings import Settings, load_settings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
-from loan_pipeline.transforms.training import SPLITS
+from loan_pipeline.transforms.training.splits import SPLITS
 
 RUN_KEY_TAG = "dagster/run_key"
 
@@ -127,9 +127,10 @@ def preload_model_libraries() -> threading.Thread:
     process mostly waits on Spark then); the lifecycle's first training and chart would otherwise wait
     ~1.5 s for them."""
     def load() -> None:
-        from loan_pipeline.transforms import dashboard, training  # noqa: F401  (dashboard: matplotlib)
+        from loan_pipeline.transforms import dashboard  # noqa: F401  (dashboard: matplotlib)
+        from loan_pipeline.transforms.training import candidates, model_month  # noqa: F401
 
-        training.import_model_libraries()
+        candidates.import_model_libraries()
 
     thread = threading.Thread(target=load, name="preload-model-libraries", daemon=True)
     thread.start()
