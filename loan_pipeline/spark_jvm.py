@@ -179,7 +179,8 @@ def _record_workload(settings: Settings) -> None:
     holds the classes a pipeline run uses (CSV, Parquet, windows, joins, aggregates, codegen)."""
     from loan_pipeline.sources.generator import generate_loan_book
     from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS, SOURCES
-    from loan_pipeline.transforms import bronze, gold, silver
+    from loan_pipeline.transforms import bronze, gold
+    from loan_pipeline.transforms.silver import classify as silver
     from loan_pipeline.transforms.spark_lake import read_months, session_for_rows, write_months
 
     spark = session_builder(dict(settings.spark_conf)).master("local[*]").appName("loan_pipeline_class_archive").getOrCreate()

@@ -5,7 +5,8 @@ import pytest
 
 from loan_pipeline.sources.generator import generate_loan_book
 from loan_pipeline.sources.schemas import SOURCES
-from loan_pipeline.transforms import bronze, silver
+from loan_pipeline.transforms import bronze
+from loan_pipeline.transforms.silver import classify as silver
 from loan_pipeline.transforms.spark_lake import INTERPRETED_BELOW_ROWS, INTERPRETED_CONF, session_for_rows
 
 
