@@ -24,23 +24,26 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from loan_pipeline.settings import reference_data_dir  # noqa: E402
-from loan_pipeline.transforms import segmentation as seg  # noqa: E402
+from loan_pipeline.transforms.segmentation.kmeans import DEFAULT_MAX_K  # noqa: E402
+from loan_pipeline.transforms.segmentation.persistence import save_model  # noqa: E402
+from loan_pipeline.transforms.segmentation.pipeline import run_cc_segmentation  # noqa: E402
+from loan_pipeline.transforms.segmentation.report import elbow_plot_png  # noqa: E402
 
 DEFAULT_DATA = reference_data_dir() / "cc_general"
 
 
 def one_run(data: Path, max_k: int, out: Path) -> tuple[float, int]:
     start = time.perf_counter()
-    result = seg.run_cc_segmentation(data, max_k=max_k)
-    seg.elbow_plot_png(result.elbow, f"elbow at k = {result.elbow.k}", out / "cc_elbow.png")
-    seg.save_model(result.model, result.elbow, out / "cc_kmeans.joblib")
+    result = run_cc_segmentation(data, max_k=max_k)
+    elbow_plot_png(result.elbow, f"elbow at k = {result.elbow.k}", out / "cc_elbow.png")
+    save_model(result.model, result.elbow, out / "cc_kmeans.joblib")
     return time.perf_counter() - start, result.elbow.k
 
 
 def dagster_run(data: Path, home: Path) -> float:
     import dagster as dg
 
-    from loan_pipeline.assets.segmentation import cc_customers, cc_elbow, cc_features, cc_kmeans_model, cc_segments
+    from loan_pipeline.assets.segmentation.credit_card import cc_customers, cc_elbow, cc_features, cc_kmeans_model, cc_segments
     from loan_pipeline.resources import LoanPipelineSettings
 
     start = time.perf_counter()
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with file.csv and test.csv")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--max-k", type=int, default=seg.DEFAULT_MAX_K)
+    parser.add_argument("--max-k", type=int, default=DEFAULT_MAX_K)
     parser.add_argument("--dagster", action="store_true", help="also time the assets through dg.materialize")
     args = parser.parse_args(argv)
     if args.repeats < 3:

@@ -13,7 +13,7 @@ import dagster as dg
 from loan_pipeline import lake
 from loan_pipeline.settings import Settings
 from loan_pipeline.transforms.model_store import ModelStore
-from loan_pipeline.transforms.training import SPLITS
+from loan_pipeline.transforms.training.splits import SPLITS
 
 
 class RunLog:

@@ -14,7 +14,8 @@ from PIL import Image
 from loan_pipeline import lake
 from loan_pipeline.settings import PROJECT_ROOT, load_settings
 from loan_pipeline.transforms.model_store import ModelStore
-from loan_pipeline.transforms.training import BASELINE, SPLITS
+from loan_pipeline.transforms.training.candidates import BASELINE
+from loan_pipeline.transforms.training.splits import SPLITS
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,9 @@ from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
-from loan_pipeline.transforms.training import SPLITS, LabelledLoans, TrainingPolicy, run_model_month
+from loan_pipeline.transforms.training.model_month import run_model_month
+from loan_pipeline.transforms.training.policy import TrainingPolicy
+from loan_pipeline.transforms.training.splits import SPLITS, LabelledLoans
 
 # model[M] reads labels (and the features of labelled loans) of every month before M.
 EARLIER_MONTHS = dg.TimeWindowPartitionMapping(
@@ -25,7 +27,7 @@ PREVIOUS_MONTH = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, a
 
 
 class ModelConfig(dg.Config):
-    """Training policy (defaults in transforms/training.py: TrainingPolicy)."""
+    """Training policy (defaults in transforms/training/policy.py: TrainingPolicy)."""
 
     min_train_months: int = TrainingPolicy.min_train_months
     max_train_months: int = 0  # 0 = expanding window (all older labelled months)

@@ -12,7 +12,8 @@ from loan_pipeline.assets.layer import build_layer_asset
 from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
 from loan_pipeline.settings import Settings
 from loan_pipeline.sources.schemas import SourceContract
-from loan_pipeline.transforms import silver as silver_tf
+from loan_pipeline.transforms.silver.classify import QuarantineCount, classify, quarantine_rows, silver_rows
+from loan_pipeline.transforms.silver.quality import duplicate_key_rows, flag_counts, flagged_row_counts, silver_schema
 from loan_pipeline.transforms.spark_lake import read_months, write_months
 
 LAYER = "silver"
@@ -28,7 +29,7 @@ def quarantine_name(contract: SourceContract) -> str:
 
 def _check_descriptions(contract: SourceContract) -> dict[str, str]:
     return {
-        "schema_contract": "Written columns and types equal the silver contract (transforms/silver.py: silver_schema).",
+        "schema_contract": "Written columns and types equal the silver contract (transforms/silver/quality.py: silver_schema).",
         "reconciles_with_bronze": "Per month: bronze rows = silver rows + quarantined rows (nothing dropped).",
         "keys_unique": f"No two silver rows share the key {contract.key}.",
         "quarantine_share": "Per month: quarantined share of bronze rows within the configured maximum.",
@@ -44,28 +45,28 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
     if missing:
         raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name(contract)} first")
     bronze_counts = lake.month_row_counts(bronze_table, months)
-    classified = silver_tf.classify(read_months(spark, bronze_table, months), contract, settings.date_format)
+    classified = classify(read_months(spark, bronze_table, months), contract, settings.date_format)
     table = settings.table_path(LAYER, name)
     quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
-    quarantine = silver_tf.quarantine_rows(classified, contract)
+    quarantine = quarantine_rows(classified, contract)
     if any(bronze_counts.values()):
         # One pass writes the silver rows and counts the rows that break a rule; only when there are any
         # does a second pass pick them out for the quarantine table (otherwise its months are written empty).
-        quarantined = silver_tf.QuarantineCount()
-        silver_counts = write_months(silver_tf.silver_rows(quarantined.observe(classified)), table, months)
+        quarantined = QuarantineCount()
+        silver_counts = write_months(silver_rows(quarantined.observe(classified)), table, months)
         quarantined_rows = quarantined.rows
     else:
         # No bronze row in these months (a source with no snapshot in them, e.g. the newest month of a
         # profile extract): the empty months are written from the same plans emptied by limit(0), which
         # Spark answers from their schema alone, without reading, compiling or running anything.
-        silver_counts = write_months(silver_tf.silver_rows(classified).limit(0), table, months)
+        silver_counts = write_months(silver_rows(classified).limit(0), table, months)
         quarantined_rows = 0
     quarantine_counts = write_months(quarantine if quarantined_rows else quarantine.limit(0), quarantine_table, months)
     # Statistics come from the written files (small, columnar), not from more Spark jobs.
     written = lake.read_months_arrow(table, months, columns=[*contract.key, "dq_flags"])
-    flags = silver_tf.flag_counts(written)
-    flagged = silver_tf.flagged_row_counts(written)
-    duplicate_keys = silver_tf.duplicate_key_rows(written, contract)
+    flags = flag_counts(written)
+    flagged = flagged_row_counts(written)
+    duplicate_keys = duplicate_key_rows(written, contract)
     quarantine_examples = lake.read_months_pandas(quarantine_table, months).head(5)
 
     unreconciled = {m: (bronze_counts[m], silver_counts[m], quarantine_counts[m]) for m in months if bronze_counts[m] != silver_counts[m] + quarantine_counts[m]}
@@ -86,7 +87,7 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
             "flag_counts_per_month": dg.MetadataValue.json(flags),
         },
         check_results=[
-            schema_contract_result(table, months, silver_tf.silver_schema(contract)),
+            schema_contract_result(table, months, silver_schema(contract)),
             dg.AssetCheckResult(
                 check_name="reconciles_with_bronze", passed=not unreconciled,
                 metadata={"mismatches (bronze, silver, quarantined)": dg.MetadataValue.json(unreconciled)},
@@ -109,7 +110,7 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
 silver_assets = [
     build_layer_asset(
         LAYER, silver_name,
-        describe=lambda c: f"{c.file_name}: typed and cleaned (see transforms/silver.py for every rule), with dq_flags.",
+        describe=lambda c: f"{c.file_name}: typed and cleaned (see transforms/silver/ for every rule), with dq_flags.",
         checks=_check_descriptions, materialize=materialize_silver, upstream=lambda c: [bronze_name(c)],
     )
 ]

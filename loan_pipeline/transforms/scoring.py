@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from loan_pipeline.transforms.training import model_inputs
+from loan_pipeline.transforms.training.candidates import model_inputs
 
 PREDICTION_COLUMNS = (
     "loan_id", "Customer_ID", "application_month", "application_date", "model_version", "prediction_proba",

@@ -24,7 +24,7 @@ from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.sensors import governance_sensor
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
-from loan_pipeline_tests.transforms.test_training import make_gold, month_keys
+from loan_pipeline_tests.transforms.training.gold_frames import make_gold, month_keys
 
 FIRST, LAST = "2024-09-01", "2025-07-01"
 ASSETS = [model, predictions, monitoring, performance_dashboard]

@@ -12,13 +12,20 @@ import dagster as dg
 from loan_pipeline.partitions import range_tags
 
 from loan_pipeline import lake
-from loan_pipeline.assets import segmentation as assets
+from loan_pipeline.assets.segmentation import segmentation_checks
+from loan_pipeline.assets.segmentation.credit_card import cc_customers, cc_elbow, cc_features, cc_kmeans_model, cc_segments
+from loan_pipeline.assets.segmentation.loan_book import customer_segments
+from loan_pipeline.assets.segmentation.storage import SegmentationPaths
+from loan_pipeline.files import sha256_file
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.sources import cc_generator
-from loan_pipeline.transforms import segmentation as seg
+from loan_pipeline.transforms.segmentation.inputs import SegmentationInputError
+from loan_pipeline.transforms.segmentation.loan_book import DEFAULT_LOAN_BOOK_FEATURES
+from loan_pipeline.transforms.segmentation.model import model_k
+from loan_pipeline.transforms.segmentation.persistence import load_model, manifest_path
 
-CC_ASSETS = [assets.cc_customers, assets.cc_features, assets.cc_elbow, assets.cc_kmeans_model, assets.cc_segments]
-CHECKS = assets.segmentation_checks
+CC_ASSETS = [cc_customers, cc_features, cc_elbow, cc_kmeans_model, cc_segments]
+CHECKS = segmentation_checks
 
 
 def materialize(selection, home, cc_dir=None, **kwargs) -> dg.ExecuteInProcessResult:
@@ -34,8 +41,8 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str, partition: str | Non
     return {k: v.value for k, v in events[0].metadata.items()}
 
 
-def paths_for(home) -> assets.SegmentationPaths:
-    return assets.SegmentationPaths.of(LoanPipelineSettings(home=str(home)).get())
+def paths_for(home) -> SegmentationPaths:
+    return SegmentationPaths.of(LoanPipelineSettings(home=str(home)).get())
 
 
 # --- credit-card segmentation on the real data -----------------------------------------------------
@@ -53,7 +60,7 @@ def test_cc_assets_write_their_outputs(real_cc):
     home, _ = real_cc
     paths = paths_for(home)
     for path in (paths.customers, paths.features, paths.preprocessor, paths.elbow, paths.elbow_png, paths.model,
-                 seg.manifest_path(paths.model), paths.segments, paths.profiles, paths.report):
+                 manifest_path(paths.model), paths.segments, paths.profiles, paths.report):
         assert path.exists(), path
     assert str(paths.model).startswith(str(home / "model_store" / "segmentation"))
     assert paths.elbow_png.read_bytes()[:4] == b"\x89PNG"
@@ -69,12 +76,12 @@ def test_cc_model_k_is_the_elbow_k(real_cc):
     elbow_k = metadata(result, "cc_elbow")["elbow_k"]
     assert metadata(result, "cc_elbow")["max_k"] == 49
     assert json.loads(paths.elbow.read_text())["k"] == elbow_k
-    manifest = json.loads(seg.manifest_path(paths.model).read_text())
+    manifest = json.loads(manifest_path(paths.model).read_text())
     assert manifest["k"] == elbow_k
-    assert manifest["sha256"] == seg.sha256_file(paths.model)
+    assert manifest["sha256"] == sha256_file(paths.model)
     assert manifest["features"] == ["BALANCE", "PURCHASES", "CREDIT_LIMIT"]
-    bundle = seg.load_model(paths.model)
-    assert bundle["k"] == seg.model_k(bundle["model"]) == elbow_k
+    bundle = load_model(paths.model)
+    assert bundle["k"] == model_k(bundle["model"]) == elbow_k
     assert metadata(result, "cc_kmeans_model")["k"] == elbow_k
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks == {"cc_kmeans_model_matches_elbow": True, "cc_segments_complete": True}
@@ -138,21 +145,21 @@ def test_config_changes_max_k(tmp_path, generated_dir):
 def test_other_features_need_a_matching_test_csv(tmp_path, generated_dir):
     features = ["BALANCE", "PURCHASES", "CREDIT_LIMIT", "PAYMENTS"]
     run_config = {"ops": {"cc_features": {"config": {"features": features}}, "cc_elbow": {"config": {"max_k": 12}}}}
-    with pytest.raises(seg.SegmentationInputError, match=r"test.csv: columns must be exactly .* missing \['PAYMENTS'\]"):
+    with pytest.raises(SegmentationInputError, match=r"test.csv: columns must be exactly .* missing \['PAYMENTS'\]"):
         materialize(CC_ASSETS, tmp_path, generated_dir, run_config=run_config)
     # Everything before cc_segments used the configured features.
-    assert json.loads(seg.manifest_path(paths_for(tmp_path).model).read_text())["features"] == features
+    assert json.loads(manifest_path(paths_for(tmp_path).model).read_text())["features"] == features
 
 
 def test_unknown_feature_is_a_clear_error(tmp_path, generated_dir):
     run_config = {"ops": {"cc_features": {"config": {"features": ["BALANCE", "SPEND"]}}}}
-    with pytest.raises(seg.SegmentationInputError, match=r"missing feature column\(s\) \['SPEND'\]"):
+    with pytest.raises(SegmentationInputError, match=r"missing feature column\(s\) \['SPEND'\]"):
         materialize(CC_ASSETS[:2], tmp_path, generated_dir, run_config=run_config)
 
 
 def test_fewer_customers_than_k_fails_naming_the_file(tmp_path):
     cc_generator.generate_cc_general(tmp_path / "cc", customers=30, seed=1)
-    with pytest.raises(seg.SegmentationInputError, match=r"file.csv .* 29 customers with all features, fewer than max_k=49"):
+    with pytest.raises(SegmentationInputError, match=r"file.csv .* 29 customers with all features, fewer than max_k=49"):
         materialize(CC_ASSETS, tmp_path / "home", tmp_path / "cc")
 
 
@@ -160,13 +167,13 @@ def test_missing_column_in_file_csv_fails_naming_file_and_column(tmp_path, gener
     folder = tmp_path / "cc"
     folder.mkdir()
     pd.read_csv(generated_dir / "file.csv").drop(columns=["PURCHASES"]).to_csv(folder / "file.csv", index=False)
-    with pytest.raises(seg.SegmentationInputError, match=r"cc/file.csv: missing column\(s\) \['PURCHASES'\]"):
+    with pytest.raises(SegmentationInputError, match=r"cc/file.csv: missing column\(s\) \['PURCHASES'\]"):
         materialize(CC_ASSETS[:1], tmp_path / "home", folder)
 
 
 # --- loan book, monthly ----------------------------------------------------------------------------
 
-FEATURES = list(seg.DEFAULT_LOAN_BOOK_FEATURES)
+FEATURES = list(DEFAULT_LOAN_BOOK_FEATURES)
 CENTERS = np.array([[500.0, 50.0, 1500.0], [3500.0, 600.0, 9000.0], [1500.0, 250.0, 4000.0]])
 
 
@@ -210,7 +217,7 @@ def report(home, month: str) -> dict:
 
 
 def test_customer_segments_backfill_in_one_run(silver_home):
-    result = materialize([assets.customer_segments], silver_home, tags=range_tags("2023-01-01", "2023-04-01"))
+    result = materialize([customer_segments], silver_home, tags=range_tags("2023-01-01", "2023-04-01"))
     assert result.success
     out = gold(silver_home)
     assert out.groupby("month").size().to_dict() == {"2023-01-01": 150, "2023-02-01": 150, "2023-03-01": 4}
@@ -233,7 +240,7 @@ def test_customer_segments_backfill_in_one_run(silver_home):
     assert mar["customers"] == 4 and mar["max_k"] == 3  # K lowered to n - 1
     assert report(silver_home, "2023-04-01")["customers"] == 0
     assert not paths_for(silver_home).monthly_model("2023-04-01").exists()
-    manifest = json.loads(seg.manifest_path(paths_for(silver_home).monthly_model("2023-02-01")).read_text())
+    manifest = json.loads(manifest_path(paths_for(silver_home).monthly_model("2023-02-01")).read_text())
     assert manifest["k"] == 3 and manifest["month"] == "2023-02-01" and manifest["features"] == FEATURES
     # One materialization per month of the range, from a single step.
     assert sorted(e.partition for e in result.asset_materializations_for_node("customer_segments")) == [
@@ -245,10 +252,10 @@ def test_customer_segments_backfill_in_one_run(silver_home):
 
 
 def test_customer_segments_single_month_equals_the_backfill(silver_home, tmp_path):
-    materialize([assets.customer_segments], silver_home, tags=range_tags("2023-01-01", "2023-02-01"))
+    materialize([customer_segments], silver_home, tags=range_tags("2023-01-01", "2023-02-01"))
     backfilled = gold(silver_home)
     ari = report(silver_home, "2023-02-01")["ari_vs_previous"]
-    materialize([assets.customer_segments], silver_home, partition_key="2023-02-01")
+    materialize([customer_segments], silver_home, partition_key="2023-02-01")
     single = gold(silver_home)
     pd.testing.assert_frame_equal(single, backfilled)
     # Stability came from refitting January: the same number as in the backfill.
@@ -257,15 +264,15 @@ def test_customer_segments_single_month_equals_the_backfill(silver_home, tmp_pat
 
 def test_customer_segments_fails_clearly_without_its_silver_month(silver_home):
     with pytest.raises(FileNotFoundError, match=r"silver_financials .* month 2023-06-01: partition not found"):
-        materialize([assets.customer_segments], silver_home, partition_key="2023-06-01")
+        materialize([customer_segments], silver_home, partition_key="2023-06-01")
 
 
 def test_customer_segments_all_empty_feature_names_month_and_column(tmp_path):
     jan = fake_month("2023-01-01", 10, 1, "jan").assign(Amount_invested_monthly=np.nan)
     table = LoanPipelineSettings(home=str(tmp_path)).get().table_path("silver", "silver_financials")
     lake.write_months_pandas(jan, table, ["2023-01-01"])
-    with pytest.raises(seg.SegmentationInputError, match=r"month 2023-01-01: feature column Amount_invested_monthly is empty"):
-        materialize([assets.customer_segments], tmp_path, partition_key="2023-01-01")
+    with pytest.raises(SegmentationInputError, match=r"month 2023-01-01: feature column Amount_invested_monthly is empty"):
+        materialize([customer_segments], tmp_path, partition_key="2023-01-01")
 
 
 def test_definitions_load_with_the_segmentation_assets():
@@ -278,5 +285,5 @@ def test_definitions_load_with_the_segmentation_assets():
 
 
 def test_missing_cc_folder_points_to_the_generator(tmp_path):
-    with pytest.raises(seg.SegmentationInputError, match=r"file.csv: file not found; .*loan_pipeline.sources.cc_generator --out"):
+    with pytest.raises(SegmentationInputError, match=r"file.csv: file not found; .*loan_pipeline.sources.cc_generator --out"):
         materialize(CC_ASSETS[:1], tmp_path / "home", tmp_path / "nowhere")

@@ -14,8 +14,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from loan_pipeline.sources import generator
-from loan_pipeline.sources.generator import generate_loan_book, main
+from loan_pipeline.sources.generator import generate, generate_loan_book
+from loan_pipeline.sources.generator.cli import main
 from loan_pipeline.sources.schemas import (
     ATTRIBUTES,
     CLICKSTREAM,
@@ -366,7 +366,7 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temp_file(tmp_path, monk
         fh.write(b"loan_id,Customer_ID\nCUS_0x1")
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(generator, "_write_csv", dies_half_way)
+    monkeypatch.setattr(generate, "write_csv", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         generate_loan_book(tmp_path, customers=80, seed=1)
     assert {c.file_name: sha256(tmp_path / c.file_name) for c in SOURCES.values()} == before

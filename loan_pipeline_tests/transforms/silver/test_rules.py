@@ -1,13 +1,12 @@
-"""Every cleaning rule of transforms/silver.py on hand-made rows, through real Spark."""
+"""Every cleaning rule of transforms/silver/ on hand-made rows, through real Spark (classify)."""
 
 import json
 
-import pyarrow as pa
 import pytest
 from pyspark.sql import types as T
 
 from loan_pipeline.sources.schemas import ATTRIBUTES, FINANCIALS, LMS
-from loan_pipeline.transforms import silver
+from loan_pipeline.transforms.silver.classify import QUARANTINED, QuarantineCount, classify, silver_rows
 
 GOOD_FINANCIALS = {
     "Customer_ID": "CUS_0x1", "Annual_Income": "30625.94", "Monthly_Inhand_Salary": "2706.16", "Num_Bank_Accounts": "6",
@@ -30,10 +29,10 @@ def _bronze(spark, contract, rows):
 
 
 def _classify(spark, contract, rows):
-    df = silver.classify(_bronze(spark, contract, rows), contract, "yyyy-MM-dd")
+    df = classify(_bronze(spark, contract, rows), contract, "yyyy-MM-dd")
     classified = [r.asDict() for r in df.orderBy("_source_row").collect()]
     # The quarantine decision (taken from the statuses alone) and the error list always agree.
-    assert [r[silver.QUARANTINED] for r in classified] == [bool(r["dq_errors"]) for r in classified]
+    assert [r[QUARANTINED] for r in classified] == [bool(r["dq_errors"]) for r in classified]
     return classified
 
 
@@ -119,7 +118,7 @@ def test_attributes_rules_and_personal_data(spark):
     assert "Age:out_of_range" in rows[1]["dq_flags"] and "Age:out_of_range" in rows[2]["dq_flags"]
     assert [r["ssn_valid"] for r in rows] == [True, False, False]
     assert rows[1]["Occupation"] is None and "Occupation:placeholder" in rows[1]["dq_flags"]
-    silver_columns = silver.silver_rows(silver.classify(_bronze(spark, ATTRIBUTES, [{"Customer_ID": "x", "snapshot_date": "2023-05-01"}]), ATTRIBUTES, "yyyy-MM-dd")).columns
+    silver_columns = silver_rows(classify(_bronze(spark, ATTRIBUTES, [{"Customer_ID": "x", "snapshot_date": "2023-05-01"}]), ATTRIBUTES, "yyyy-MM-dd")).columns
     assert "Name" not in silver_columns and "SSN" not in silver_columns
 
 
@@ -150,7 +149,7 @@ def test_days_past_due_from_installment_history(spark):
 def test_date_format_with_quoted_literal_and_values_with_quotes(spark):
     # The rules are Spark SQL text: a configured format with quotes and raw values with quotes or
     # backslashes must reach Spark as data, not as SQL.
-    rows = silver.classify(_bronze(spark, FINANCIALS, [{**GOOD_FINANCIALS, "snapshot_date": "01 of 05 2023", "Credit_Mix": "Bad's\\"}]), FINANCIALS, "dd 'of' MM yyyy")
+    rows = classify(_bronze(spark, FINANCIALS, [{**GOOD_FINANCIALS, "snapshot_date": "01 of 05 2023", "Credit_Mix": "Bad's\\"}]), FINANCIALS, "dd 'of' MM yyyy")
     row = rows.collect()[0].asDict()
     assert str(row["snapshot_date"]) == "2023-05-01"
     assert row["Credit_Mix"] == "Bad's\\" and "Credit_Mix:unknown_category" in row["dq_flags"]
@@ -160,28 +159,7 @@ def test_date_format_with_quoted_literal_and_values_with_quotes(spark):
 def test_quarantine_count_is_observed_while_the_silver_rows_are_collected(spark, bad_rows):
     rows = [{**GOOD_FINANCIALS, "Customer_ID": f"CUS_{i}"} for i in range(3)]
     rows += [{**GOOD_FINANCIALS, "Customer_ID": f"BAD_{i}", "Interest_Rate": "twelve"} for i in range(bad_rows)]
-    quarantined = silver.QuarantineCount()
-    kept = silver.silver_rows(quarantined.observe(silver.classify(_bronze(spark, FINANCIALS, rows), FINANCIALS, "yyyy-MM-dd"))).collect()
+    quarantined = QuarantineCount()
+    kept = silver_rows(quarantined.observe(classify(_bronze(spark, FINANCIALS, rows), FINANCIALS, "yyyy-MM-dd"))).collect()
     assert sorted(r["Customer_ID"] for r in kept) == ["CUS_0", "CUS_1", "CUS_2"]
     assert quarantined.rows == bad_rows
-
-
-def test_quality_statistics_count_flags_flagged_rows_and_repeated_keys():
-    flags = pa.list_(pa.string())
-    months = {
-        "2024-01-01": pa.table({
-            "loan_id": ["a", "b", "c", None],
-            "snapshot_date": ["d1", "d1", "d1", "d1"],
-            "dq_flags": pa.array([["x:placeholder", "y:out_of_range"], [], ["x:placeholder"], []], type=flags),
-        }),
-        "2024-02-01": pa.table({
-            "loan_id": ["a", None, None],
-            "snapshot_date": ["d1", "d1", "d2"],
-            "dq_flags": pa.array([[], [], []], type=flags),
-        }),
-    }
-    assert silver.flag_counts(months) == {"2024-01-01": {"x:placeholder": 2, "y:out_of_range": 1}}
-    assert silver.flagged_row_counts(months) == {"2024-01-01": 2}
-    # ("a", "d1") and (empty loan id, "d1") each twice, across months; (empty, "d2") is unique.
-    assert silver.duplicate_key_rows(months, LMS) == 4
-    assert silver.duplicate_key_rows({}, LMS) == 0
