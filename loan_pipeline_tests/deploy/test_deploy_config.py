@@ -136,11 +136,11 @@ def test_runs_share_the_spark_connect_service(compose, instance_config):
     spark = services["spark"]
     assert spark["image"] == services["user_code"]["image"]
     command = spark["command"]
-    assert command[:3] == ["python", "-m", "loan_pipeline.spark_server"]
+    assert command[:3] == ["python", "-m", "loan_pipeline.spark_connect"]
     host, port = command[command.index("--host") + 1], command[command.index("--port") + 1]
     assert host == "0.0.0.0" and "ports" not in spark, "Spark Connect has no login: never publish it"
-    # It warms itself up (the default of spark_server) in a detached process, which init reaps.
-    assert "--warm-up-customers" not in command and spark["init"] is True
+    # Spark's own server in the foreground (spark_connect execs start-connect-server.sh): nothing to reap.
+    assert "init" not in spark
     run_settings = load_settings({k: str(v) for k, v in services["user_code"]["environment"].items()})
     assert run_settings.spark_remote == f"sc://spark:{port}"
     assert "LOAN_PIPELINE_SPARK_REMOTE" in instance_config["run_launcher"]["config"]["env_vars"]

@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from loan_pipeline.local_instance import ensure_local_instance
 from loan_pipeline.settings import PROJECT_ROOT
 from loan_pipeline_tests.deploy.harness import ManagedProcess, bin_path, clean_env, free_port, http_get, wait_until
 from loan_pipeline_tests.deploy.sample import ASSET, first_partition, write_sample_data
@@ -51,8 +50,9 @@ def test_materialize_one_partition_from_the_ui(tmp_path: Path):
     data_dir, home = tmp_path / "data" / "loans", tmp_path / "home"
     write_sample_data(data_dir)
     partition = first_partition(data_dir)
-    # The instance ./dev sets up (SQLite, the project's event log): the UI streams the run's events from it.
-    ensure_local_instance(tmp_path / "dagster_home")
+    # The instance ./dev sets up (Dagster's own SQLite storage): the UI streams the run's events from it.
+    (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = clean_env(

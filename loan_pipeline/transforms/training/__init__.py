@@ -2,7 +2,7 @@
 
 Plain functions (no Dagster), one job per module:
 - `policy`: when a model month trains (TrainingPolicy, should_train);
-- `splits`: the time contract (docs/design.md) — only labels observable before the model month
+- `splits`: the time contract (docs/design.md, "Time contract") — only labels observable before the model month
   (label_month < M), cut into train / validation / test / out-of-time windows, oldest to newest,
   never overlapping;
 - `candidates`: every candidate is ONE Pipeline (imputation, encoding, scaling, estimator) fit on the

@@ -52,19 +52,6 @@ def build_pipeline(estimator, features: Sequence[str]) -> Pipeline:
     return Pipeline([("preprocess", preprocess), ("model", estimator)])
 
 
-def import_model_libraries() -> None:
-    """Import the scikit-learn modules a training uses (~1 s). For a caller with idle time before its
-    first training: the cycle calls it in a background thread while Spark runs the ingest."""
-    import sklearn.compose  # noqa: F401
-    import sklearn.ensemble  # noqa: F401
-    import sklearn.impute  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.metrics  # noqa: F401
-    import sklearn.pipeline  # noqa: F401
-    import sklearn.preprocessing  # noqa: F401
-    import threadpoolctl  # noqa: F401
-
-
 def candidate_estimators(random_state: int = 42) -> dict[str, object]:
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
