@@ -24,8 +24,9 @@ ENV_SPARK_MASTER = "LOAN_PIPELINE_SPARK_MASTER"
 ENV_SPARK_CONF = "LOAN_PIPELINE_SPARK_CONF"
 ENV_SPARK_REMOTE = "LOAN_PIPELINE_SPARK_REMOTE"
 ENV_DATE_FORMAT = "LOAN_PIPELINE_DATE_FORMAT"
-# Tests and benchmarks only: where the real public data sets are (never copied into the project).
-ENV_REFERENCE_DATA = "LOAN_PIPELINE_REFERENCE_DATA"
+# Tests and benchmarks only, not a pipeline setting (deploy.pipeline_env_vars takes the ENV_* names):
+# where the real public data sets are (never copied into the project).
+REFERENCE_DATA_VARIABLE = "LOAN_PIPELINE_REFERENCE_DATA"
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "loans"
 DEFAULT_CC_DATA_DIR = PROJECT_ROOT / "data" / "cc_general"
@@ -171,4 +172,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def reference_data_dir(env: Mapping[str, str] | None = None) -> Path:
     """The real public data sets (CS611 loans, CC GENERAL) the tests and benchmarks read."""
-    return _env_path(os.environ if env is None else env, ENV_REFERENCE_DATA, DEFAULT_REFERENCE_DATA)
+    return _env_path(os.environ if env is None else env, REFERENCE_DATA_VARIABLE, DEFAULT_REFERENCE_DATA)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loan_pipeline.settings import ENV_REFERENCE_DATA, load_settings, reference_data_dir
+from loan_pipeline.settings import REFERENCE_DATA_VARIABLE, load_settings, reference_data_dir
 
 # Real public data sets live beside the project, never inside it. On a clone alone the tests that need
 # them skip; CI sets LOAN_PIPELINE_REQUIRE_REFERENCE_DATA=1 (.ci/run) so that they can never skip there.
@@ -19,7 +19,7 @@ REQUIRE_REFERENCE_DATA = "LOAN_PIPELINE_REQUIRE_REFERENCE_DATA"
 
 def reference_file(path: Path) -> Path:
     if not path.exists():
-        reason = f"reference data missing: {path} (see ../shared/data/README.md, or set {ENV_REFERENCE_DATA})"
+        reason = f"reference data missing: {path} (see ../shared/data/README.md, or set {REFERENCE_DATA_VARIABLE})"
         if os.environ.get(REQUIRE_REFERENCE_DATA) == "1":
             pytest.fail(f"{reason}; {REQUIRE_REFERENCE_DATA}=1 forbids skipping")
         pytest.skip(reason)

@@ -278,9 +278,11 @@ def test_image_gets_the_project_but_no_secret_or_local_state():
     for local in (".env", ".env.local", ".venv", ".git", "var", "data/loans", "test-artifacts", "loan_pipeline/__pycache__/x.pyc"):
         assert _dockerignored(local, patterns), f"{local} would be sent to the image build"
     assert not _dockerignored(".env.example", patterns)
-    # Exact dependency versions from the lock, no dev tools, and a JVM for Spark.
+    # Exact dependency versions from the lock, no dev tools, and a Java runtime (no compiler) for Spark.
     assert "uv sync --frozen --no-dev" in dockerfile
-    assert "openjdk-17-jdk-headless" in dockerfile
+    assert "openjdk-17-jre-headless" in dockerfile and "jdk-headless" not in dockerfile
+    # Spark's bind address is decided per role (resources.local_spark_env), never baked into the image.
+    assert "SPARK_LOCAL_IP" not in dockerfile
 
 
 def test_no_secret_is_committed_and_every_variable_is_documented():
