@@ -29,7 +29,7 @@ from typing import Callable
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.cycle_report import RunLog, run_summary, summary_lines
 from loan_pipeline.partitions import monthly_partitions, range_tags
 from loan_pipeline.settings import Settings, load_settings
@@ -75,7 +75,7 @@ def handled_run_keys(instance: dg.DagsterInstance, requests: list[dict]) -> set[
 
 def pending_retrains(instance: dg.DagsterInstance, settings: Settings, months: list[str]) -> list[dict]:
     """governance.retrain_requests (the sensor's decision) minus the breaches already handled."""
-    rows = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"), months).to_dict("records")
+    rows = lake.read_months_pandas(settings.table(tables.MONITORING), months).to_dict("records")
     requests = governance.retrain_requests(rows, settings.thresholds)
     done = handled_run_keys(instance, requests)
     return [r for r in requests if r["run_key"] not in done]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.settings import Settings
 from loan_pipeline.transforms.model_store import ModelStore
 from loan_pipeline.transforms.training.splits import SPLITS
@@ -71,11 +71,11 @@ def summary_lines(settings: Settings, first: str, last: str, timings: dict, retr
     champion = months[max(months)]["champion"] if months else None
     trained = [m for m in months if months[m].get("trained")]
     latest = months[max(trained)]["trained"] if trained else None
-    monitoring = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"))
+    monitoring = lake.read_months_pandas(settings.table(tables.MONITORING))
     outputs = {
         "lake": str(settings.datamart),
-        "predictions": str(settings.table_path("predictions", "predictions")),
-        "monitoring": str(settings.table_path("monitoring", "monitoring")),
+        "predictions": str(settings.table(tables.PREDICTIONS)),
+        "monitoring": str(settings.table(tables.MONITORING)),
         "model_store": str(settings.model_store),
         "registry": str(store.registry_path),
         "dashboard": str(settings.reports / "performance_dashboard.png"),

@@ -5,15 +5,18 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Mapping
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
-from loan_pipeline.settings import Settings, load_settings
+from loan_pipeline.settings import ENV_CC_DATA_DIR, ENV_DATA_DIR, ENV_DATE_FORMAT, ENV_HOME, Settings, load_settings
+from loan_pipeline.transforms.model_store import ModelStore
 
 
 class LoanPipelineSettings(dg.ConfigurableResource):
-    """Storage locations; empty values fall back to the environment / defaults in settings.py."""
+    """Where the raw extracts are, where outputs go, the raw files' date format. An empty field takes the
+    default of settings.py; `settings_resource` fills each from its LOAN_PIPELINE_* variable when set."""
 
     data_dir: str = ""
     cc_data_dir: str = ""
@@ -21,7 +24,7 @@ class LoanPipelineSettings(dg.ConfigurableResource):
     date_format: str = ""
 
     def get(self) -> Settings:
-        base = load_settings()
+        base = load_settings({})  # the documented defaults; the environment arrives through the fields
         overrides = {
             "data_dir": Path(self.data_dir).resolve() if self.data_dir else None,
             "cc_data_dir": Path(self.cc_data_dir).resolve() if self.cc_data_dir else None,
@@ -54,6 +57,33 @@ def build_spark_resource(settings: Settings) -> LazyPySparkResource:
     return LazyPySparkResource(spark_config=spark_config(settings))
 
 
+class ModelStoreResource(dg.ConfigurableResource):
+    """The model registry and bundles (transforms/model_store.py), under the outputs' home."""
+
+    pipeline_settings: LoanPipelineSettings
+
+    def get(self) -> ModelStore:
+        return ModelStore(self.pipeline_settings.get().model_store)
+
+
+# Each field of LoanPipelineSettings and the variable it comes from.
+SETTINGS_FROM_ENV = {"data_dir": ENV_DATA_DIR, "cc_data_dir": ENV_CC_DATA_DIR, "home": ENV_HOME, "date_format": ENV_DATE_FORMAT}
+
+
+def settings_resource(env: Mapping[str, str] | None = None) -> LoanPipelineSettings:
+    """The settings resource with every variable that is set as a dg.EnvVar (the run reads it when it
+    starts, and the UI shows where it came from); unset ones keep the defaults."""
+    env = os.environ if env is None else env
+    return LoanPipelineSettings(**{field: dg.EnvVar(name) for field, name in SETTINGS_FROM_ENV.items() if env.get(name)})
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
+    """The resources of definitions.py. Spark's master, settings and Connect URL, like the partition range,
+    are read from the environment when the definitions load (settings.load_settings)."""
     settings = settings or load_settings()
-    return {"pipeline_settings": LoanPipelineSettings(), "pyspark": build_spark_resource(settings)}
+    pipeline_settings = settings_resource()
+    return {
+        "pipeline_settings": pipeline_settings,
+        "model_store": ModelStoreResource(pipeline_settings=pipeline_settings),
+        "pyspark": build_spark_resource(settings),
+    }

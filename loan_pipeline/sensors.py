@@ -5,7 +5,7 @@ triggers exactly one run, also across daemon restarts (Dagster skips run keys it
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.jobs import retrain_job
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.transforms import governance
@@ -32,7 +32,7 @@ def governance_sensor(context: dg.SensorEvaluationContext, pipeline_settings: Lo
     months = sorted({r.partition_key for r in records if r.partition_key})
     settings = pipeline_settings.get()
     # The monitoring table is the source of truth (a single-run backfill writes many months in one event batch).
-    rows = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"), months).to_dict("records")
+    rows = lake.read_months_pandas(settings.table(tables.MONITORING), months).to_dict("records")
     requests = [
         dg.RunRequest(run_key=r["run_key"], partition_key=r["month"], tags=r["tags"])
         for r in governance.retrain_requests(rows, settings.thresholds)

@@ -10,7 +10,10 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from loan_pipeline.tables import Table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +69,12 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
 }
 
 
+# Clickstream features use the snapshots of the application month and the months before it.
+CLICKSTREAM_WINDOW_MONTHS = 3
+# Attributes/financials older than this at application are considered unknown.
+PROFILE_LOOKBACK_MONTHS = 24
+
+
 @dataclass(frozen=True)
 class LabelDefinition:
     """Default = days past due >= dpd_threshold at months-on-book mob."""
@@ -115,10 +124,8 @@ class Settings:
     label: LabelDefinition = LabelDefinition()
     thresholds: GovernanceThresholds = GovernanceThresholds()
     quality: DataQualityThresholds = DataQualityThresholds()
-    # Clickstream features use the snapshots of the application month and the months before it.
-    clickstream_window_months: int = 3
-    # Attributes/financials older than this at application are considered unknown.
-    profile_lookback_months: int = 24
+    clickstream_window_months: int = CLICKSTREAM_WINDOW_MONTHS
+    profile_lookback_months: int = PROFILE_LOOKBACK_MONTHS
 
     @property
     def datamart(self) -> Path:
@@ -132,9 +139,9 @@ class Settings:
     def reports(self) -> Path:
         return self.home / "reports"
 
-    def table_path(self, layer: str, asset_name: str) -> Path:
-        """Parquet root of one lake table: <home>/datamart/<layer>/<asset_name>/month=YYYY-MM-01/."""
-        return self.datamart / layer / asset_name
+    def table(self, table: Table) -> Path:
+        """Parquet root of one lake table (tables.py): <home>/datamart/<layer>/<name>/month=YYYY-MM-01/."""
+        return table.path(self.datamart)
 
 
 def _env_path(env: Mapping[str, str], name: str, default: Path) -> Path:

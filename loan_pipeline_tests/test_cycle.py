@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 from PIL import Image
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.settings import PROJECT_ROOT, load_settings
 from loan_pipeline.transforms.model_store import ModelStore
 from loan_pipeline.transforms.training.candidates import BASELINE
@@ -42,10 +42,10 @@ def cycle_run(cs611_dir, tmp_path_factory):
 
 def test_monitoring_has_a_row_for_every_month_with_matured_labels(cycle_run):
     s = cycle_run["settings"]
-    labels = lake.read_months_pandas(s.table_path("gold", "gold_labels"), columns=["loan_id"])
+    labels = lake.read_months_pandas(s.table(tables.GOLD_LABELS), columns=["loan_id"])
     matured = sorted(labels["month"].unique())
     assert matured[0] == "2023-07-01" and matured[-1] == "2025-07-01"
-    mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring")).set_index("monitoring_month")
+    mon = lake.read_months_pandas(s.table(tables.MONITORING)).set_index("monitoring_month")
     assert set(matured) <= set(mon.index)
     assert (mon.loc[matured, "n_labels"] > 0).all()
     # performance is measured wherever the matured cohort was scored (champion from 2024-11: labels 2025-05..07)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.cycle import run_cycle
 from loan_pipeline.settings import load_settings
 from loan_pipeline.sources.generator import generate_loan_book
@@ -35,14 +35,14 @@ def test_ingest_only_writes_every_layer_and_no_models(ingest_only):
     settings = ingest_only["settings"]
     assert [r.job_name for r in ingest_only["runs"]] == ["ingest_job"], "one backfill run, no lifecycle run"
     for contract in SOURCES.values():
-        for layer in ("bronze", "silver"):
-            counts = lake.month_row_counts(settings.table_path(layer, f"{layer}_{contract.name}"), MONTHS)
+        for layer, table in (("bronze", tables.bronze), ("silver", tables.silver)):
+            counts = lake.month_row_counts(settings.table(table(contract)), MONTHS)
             assert sum(counts.values()) > 0, (layer, contract.name, counts)
-    features = lake.month_row_counts(settings.table_path("gold", "gold_features"), MONTHS)
+    features = lake.month_row_counts(settings.table(tables.GOLD_FEATURES), MONTHS)
     assert all(n > 0 for n in features.values()), features
-    assert lake.available_months(settings.table_path("gold", "gold_labels")) == MONTHS
+    assert lake.available_months(settings.table(tables.GOLD_LABELS)) == MONTHS
     assert not settings.model_store.exists() and not settings.reports.exists()
-    assert not settings.table_path("predictions", "predictions").exists()
+    assert not settings.table(tables.PREDICTIONS).exists()
     summary = ingest_only["summary"]
     assert summary["outputs"] == {"lake": str(settings.datamart)} and summary["timings"]["ingest_s"] > 0
     assert ingest_only["lines"][-1] == f"lake: {settings.datamart}"
@@ -53,8 +53,8 @@ def test_the_report_is_short_and_the_events_are_in_the_log_file(ingest_only):
     log_path = ingest_only["summary"]["log"]
     assert len(lines) == 3 and log_path in lines[0]
     # The step line: months, rows per layer (gold = features + labels, as written), seconds.
-    bronze = sum(sum(lake.month_row_counts(settings.table_path("bronze", f"bronze_{c.name}"), MONTHS).values()) for c in SOURCES.values())
-    gold = sum(sum(lake.month_row_counts(settings.table_path("gold", t), MONTHS).values()) for t in ("gold_features", "gold_labels"))
+    bronze = sum(sum(lake.month_row_counts(settings.table(tables.bronze(c)), MONTHS).values()) for c in SOURCES.values())
+    gold = sum(sum(lake.month_row_counts(settings.table(t), MONTHS).values()) for t in (tables.GOLD_FEATURES, tables.GOLD_LABELS))
     assert lines[1].startswith("ingest     2023-01..2023-02:") and f"bronze {bronze:,} rows" in lines[1] and f"gold {gold:,} rows" in lines[1]
     assert lines[1].endswith(" s")
     text = open(log_path).read()

@@ -1,9 +1,11 @@
 """The Spark resource: one stock dagster-pyspark resource, configured by the settings."""
 
+import dagster as dg
 from pyspark.sql import SparkSession
 
-from loan_pipeline.resources import build_spark_resource, spark_config
-from loan_pipeline.settings import DEFAULT_SPARK_CONF, load_settings
+from loan_pipeline import tables
+from loan_pipeline.resources import build_spark_resource, settings_resource, spark_config
+from loan_pipeline.settings import DEFAULT_DATA_DIR, DEFAULT_SPARK_CONF, load_settings
 
 
 def test_a_run_gets_a_local_session_with_the_project_settings(spark):
@@ -25,3 +27,14 @@ def test_master_conf_and_remote_come_from_the_environment():
     # A Connect client sends no driver settings: the server has them (spark_connect.server_command).
     assert spark_config(remote) == {"spark.remote": "sc://127.0.0.1:15002"}
     assert spark_config(remote, local_session=True)["spark.master"] == "local[*]"
+
+
+def test_settings_come_from_the_environment_as_env_vars_and_default_otherwise(monkeypatch, tmp_path):
+    monkeypatch.setenv("LOAN_PIPELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LOAN_PIPELINE_DATA_DIR", raising=False)
+    resource = settings_resource()
+    assert resource.home == dg.EnvVar("LOAN_PIPELINE_HOME") and resource.data_dir == ""
+    with dg.build_resources({"pipeline_settings": resource}) as built:
+        settings = built.pipeline_settings.get()
+    assert settings.home == tmp_path / "home" and settings.data_dir == DEFAULT_DATA_DIR
+    assert settings.table(tables.GOLD_FEATURES) == tmp_path / "home" / "datamart" / "gold" / "gold_features"

@@ -6,7 +6,7 @@ materialized on its own."""
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.assets.layer import build_layer_asset
 from loan_pipeline.assets.metadata import schema_contract_result, table_metadata
 from loan_pipeline.settings import Settings
@@ -21,18 +21,13 @@ CHECKS = {
 }
 
 
-def bronze_name(contract: SourceContract) -> str:
-    return f"{LAYER}_{contract.name}"
-
-
 def materialize_bronze(spark, settings: Settings, contract: SourceContract, months: list[str]) -> dg.MaterializeResult:
-    name = bronze_name(contract)
     # Sources other than the loan book legitimately stop before the end of the range (clickstream ends
     # before the last loans mature), so an empty month is an error only for the loan book.
     empty_severity = dg.AssetCheckSeverity.ERROR if contract is LMS else dg.AssetCheckSeverity.WARN
     raw = bronze_tf.inspect_raw_file(settings.data_dir, contract)
     rows = bronze_tf.staged_rows(bronze_tf.with_month(bronze_tf.read_raw(spark, raw, contract), contract, settings.date_format), contract)
-    table = settings.table_path(LAYER, name)
+    table = settings.table(tables.bronze(contract))
     # One pass over the file: stage the requested months and every row that has no month (observing
     # which months the whole file covers), refuse the file if any row has no month, then publish.
     coverage = bronze_tf.MonthCoverage()
@@ -45,7 +40,7 @@ def materialize_bronze(spark, settings: Settings, contract: SourceContract, mont
     empty = [m for m, n in counts.items() if n == 0]
     covered = coverage.describe()
     return dg.MaterializeResult(
-        asset_key=name,
+        asset_key=tables.bronze(contract).name,
         metadata={
             **table_metadata(table, counts),
             "source_file": dg.MetadataValue.path(str(raw.path)),
@@ -67,7 +62,7 @@ def materialize_bronze(spark, settings: Settings, contract: SourceContract, mont
 
 bronze_assets = [
     build_layer_asset(
-        LAYER, bronze_name,
+        LAYER, tables.bronze,
         describe=lambda c: f"Rows of {c.file_name} whose {c.date_column} falls in the month, as text, with lineage.",
         checks=lambda c: CHECKS, materialize=materialize_bronze,
     )

@@ -6,19 +6,17 @@ import pandas as pd
 from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import functions as F
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.assets.layer import materialize_concurrently
 from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
-from loan_pipeline.assets.silver import silver_name
 from loan_pipeline.partitions import month_span, monthly_partitions, months_back
 from loan_pipeline.resources import LoanPipelineSettings
-from loan_pipeline.settings import Settings, load_settings
+from loan_pipeline.settings import CLICKSTREAM_WINDOW_MONTHS, PROFILE_LOOKBACK_MONTHS, Settings
 from loan_pipeline.sources.schemas import ATTRIBUTES, CLICKSTREAM, FINANCIALS, LMS
 from loan_pipeline.transforms import gold as gold_tf
 from loan_pipeline.transforms.spark_lake import read_months, write_months
 
 LAYER = "gold"
-_defaults = load_settings()
 
 
 def _look_back(months: int) -> dg.TimeWindowPartitionMapping:
@@ -26,28 +24,28 @@ def _look_back(months: int) -> dg.TimeWindowPartitionMapping:
 
 
 def _read_silver(spark, settings, contract, first: str, last: str):
-    table = settings.table_path("silver", silver_name(contract))
+    table = settings.table(tables.silver(contract))
     df = read_months(spark, table, month_span(first, last))
     if df is None:
-        raise dg.Failure(f"{silver_name(contract)} has no materialized month in {first} .. {last}; materialize it first")
+        raise dg.Failure(f"{tables.silver(contract).name} has no materialized month in {first} .. {last}; materialize it first")
     return df
 
 
 FEATURES_SPEC = dg.AssetSpec(
-    "gold_features", group_name=LAYER, kinds={"spark", "parquet"}, skippable=True,
+    tables.GOLD_FEATURES.name, group_name=LAYER, kinds={"spark", "parquet"}, skippable=True,
     description="One row per loan applied in the month, built only from records dated on or before its application date.",
     deps=[
-        dg.AssetDep(silver_name(LMS)),
-        dg.AssetDep(silver_name(ATTRIBUTES), partition_mapping=_look_back(_defaults.profile_lookback_months - 1)),
-        dg.AssetDep(silver_name(FINANCIALS), partition_mapping=_look_back(_defaults.profile_lookback_months - 1)),
-        dg.AssetDep(silver_name(CLICKSTREAM), partition_mapping=_look_back(_defaults.clickstream_window_months - 1)),
+        dg.AssetDep(tables.silver(LMS).name),
+        dg.AssetDep(tables.silver(ATTRIBUTES).name, partition_mapping=_look_back(PROFILE_LOOKBACK_MONTHS - 1)),
+        dg.AssetDep(tables.silver(FINANCIALS).name, partition_mapping=_look_back(PROFILE_LOOKBACK_MONTHS - 1)),
+        dg.AssetDep(tables.silver(CLICKSTREAM).name, partition_mapping=_look_back(CLICKSTREAM_WINDOW_MONTHS - 1)),
     ],
 )
 FEATURES_CHECKS = [
-    dg.AssetCheckSpec("schema_contract", asset="gold_features", description="Written columns and types equal GOLD_FEATURES_SCHEMA."),
-    dg.AssetCheckSpec("one_row_per_loan", asset="gold_features", description="Exactly the month's applications (mob-0 loans), each once."),
-    dg.AssetCheckSpec("no_future_data", asset="gold_features", description="No record used is dated after the loan's application date."),
-    dg.AssetCheckSpec("profile_coverage", asset="gold_features", description="Share of loans whose attributes and financials were found."),
+    dg.AssetCheckSpec("schema_contract", asset=tables.GOLD_FEATURES.name, description="Written columns and types equal GOLD_FEATURES_SCHEMA."),
+    dg.AssetCheckSpec("one_row_per_loan", asset=tables.GOLD_FEATURES.name, description="Exactly the month's applications (mob-0 loans), each once."),
+    dg.AssetCheckSpec("no_future_data", asset=tables.GOLD_FEATURES.name, description="No record used is dated after the loan's application date."),
+    dg.AssetCheckSpec("profile_coverage", asset=tables.GOLD_FEATURES.name, description="Share of loans whose attributes and financials were found."),
 ]
 
 
@@ -60,7 +58,7 @@ def materialize_gold_features(spark, settings: Settings, months: list[str]) -> d
     features = gold_tf.build_features(
         lms, attributes, financials, clickstream, months, settings.clickstream_window_months, settings.profile_lookback_months
     )
-    table = settings.table_path(LAYER, "gold_features")
+    table = settings.table(tables.GOLD_FEATURES)
     expected = {r["m"]: r["count"] for r in gold_tf.applications(lms, months).groupBy(gold_tf.month_of(F.col("application_date")).alias("m")).count().collect()}
     # Months without applications (the newest months of a loan book) are written from the plan emptied
     # by limit(0): Spark gives their schema without joining the profile and clickstream tables.
@@ -75,7 +73,7 @@ def materialize_gold_features(spark, settings: Settings, months: list[str]) -> d
     mismatched = {m: (counts[m], expected.get(m, 0)) for m in months if counts[m] != expected.get(m, 0)}
     coverage = share(stats["covered"] or 0, stats["rows"])
     return dg.MaterializeResult(
-        asset_key="gold_features",
+        asset_key=tables.GOLD_FEATURES.name,
         metadata={**table_metadata(table, counts), "profile_coverage": coverage},
         check_results=[
             schema_contract_result(table, months, gold_tf.GOLD_FEATURES_SCHEMA),
@@ -94,27 +92,27 @@ def materialize_gold_features(spark, settings: Settings, months: list[str]) -> d
 
 
 LABELS_SPEC = dg.AssetSpec(
-    "gold_labels", group_name=LAYER, kinds={"spark", "parquet"}, skippable=True, deps=[dg.AssetDep(silver_name(LMS))],
+    tables.GOLD_LABELS.name, group_name=LAYER, kinds={"spark", "parquet"}, skippable=True, deps=[dg.AssetDep(tables.silver(LMS).name)],
     description="Labels that became observable in the month: loans reaching the label's months-on-book then (default dpd>=30 at mob 6).",
 )
 LABELS_CHECKS = [
-    dg.AssetCheckSpec("schema_contract", asset="gold_labels", description="Written columns and types equal GOLD_LABELS_SCHEMA."),
-    dg.AssetCheckSpec("one_label_per_loan", asset="gold_labels"),
-    dg.AssetCheckSpec("label_rate_sane", asset="gold_labels", description="Per month with labels: default rate within the configured band."),
+    dg.AssetCheckSpec("schema_contract", asset=tables.GOLD_LABELS.name, description="Written columns and types equal GOLD_LABELS_SCHEMA."),
+    dg.AssetCheckSpec("one_label_per_loan", asset=tables.GOLD_LABELS.name),
+    dg.AssetCheckSpec("label_rate_sane", asset=tables.GOLD_LABELS.name, description="Per month with labels: default rate within the configured band."),
 ]
 
 
 def materialize_gold_labels(spark, settings: Settings, months: list[str]) -> dg.MaterializeResult:
     lms = _read_silver(spark, settings, LMS, months[0], months[-1])
     labels = gold_tf.build_labels(lms, months, settings.label)
-    table = settings.table_path(LAYER, "gold_labels")
+    table = settings.table(tables.GOLD_LABELS)
     counts = write_months(labels, table, months)
     frame = lake.read_months_pandas(table, months, columns=["loan_id", "label"])
     rates = {m: round(float(g["label"].mean()), 4) for m, g in frame.groupby("month")}
     q = settings.quality
     out_of_band = {m: r for m, r in rates.items() if not q.min_label_rate <= r <= q.max_label_rate}
     return dg.MaterializeResult(
-        asset_key="gold_labels",
+        asset_key=tables.GOLD_LABELS.name,
         metadata={**table_metadata(table, counts), "label_rate_per_month": dg.MetadataValue.json(rates), "label_definition": settings.label.name},
         check_results=[
             schema_contract_result(table, months, gold_tf.GOLD_LABELS_SCHEMA),
@@ -128,7 +126,7 @@ def materialize_gold_labels(spark, settings: Settings, months: list[str]) -> dg.
     )
 
 
-MATERIALIZE = {"gold_features": materialize_gold_features, "gold_labels": materialize_gold_labels}
+MATERIALIZE = {tables.GOLD_FEATURES.name: materialize_gold_features, tables.GOLD_LABELS.name: materialize_gold_labels}
 
 
 @dg.multi_asset(

@@ -18,13 +18,14 @@ from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.settings import Settings
 from loan_pipeline.sources.schemas import SOURCES, SourceContract
+from loan_pipeline.tables import Table
 
 Item = TypeVar("Item")
 Materialize = Callable[[object, Settings, SourceContract, list[str]], dg.MaterializeResult]
 
 
-def selected_sources(context: dg.AssetExecutionContext, sources: Iterable[SourceContract], asset_name: Callable[[SourceContract], str]) -> list[SourceContract]:
-    return [c for c in sources if dg.AssetKey(asset_name(c)) in context.selected_asset_keys]
+def selected_sources(context: dg.AssetExecutionContext, sources: Iterable[SourceContract], table: Callable[[SourceContract], Table]) -> list[SourceContract]:
+    return [c for c in sources if dg.AssetKey(table(c).name) in context.selected_asset_keys]
 
 
 def materialize_concurrently(
@@ -75,7 +76,7 @@ def with_selected_checks(result: dg.MaterializeResult, selected: set[dg.AssetChe
 
 
 def build_layer_asset(
-    layer: str, asset_name: Callable[[SourceContract], str], describe: Callable[[SourceContract], str],
+    layer: str, table: Callable[[SourceContract], Table], describe: Callable[[SourceContract], str],
     checks: Callable[[SourceContract], dict[str, str]], materialize: Materialize,
     upstream: Callable[[SourceContract], list[str]] = lambda c: [],
 ) -> dg.AssetsDefinition:
@@ -85,11 +86,11 @@ def build_layer_asset(
     @dg.multi_asset(
         name=layer,
         specs=[
-            dg.AssetSpec(asset_name(c), group_name=layer, kinds={"spark", "parquet"}, skippable=True, deps=upstream(c), description=describe(c))
+            dg.AssetSpec(table(c).name, group_name=layer, kinds={"spark", "parquet"}, skippable=True, deps=upstream(c), description=describe(c))
             for c in SOURCES.values()
         ],
         check_specs=[
-            dg.AssetCheckSpec(check, asset=asset_name(c), description=text) for c in SOURCES.values() for check, text in checks(c).items()
+            dg.AssetCheckSpec(check, asset=table(c).name, description=text) for c in SOURCES.values() for check, text in checks(c).items()
         ],
         partitions_def=monthly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -99,7 +100,7 @@ def build_layer_asset(
         settings = pipeline_settings.get()
         months = list(context.partition_keys)
         spark = pyspark.spark_session
-        sources = selected_sources(context, SOURCES.values(), asset_name)
+        sources = selected_sources(context, SOURCES.values(), table)
         yield from materialize_concurrently(context, sources, lambda c: materialize(spark, settings, c, months))
 
     return _layer

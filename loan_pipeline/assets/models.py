@@ -10,11 +10,10 @@ import base64
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.partitions import monthly_partitions
-from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.resources import LoanPipelineSettings, ModelStoreResource
 from loan_pipeline.transforms import governance
-from loan_pipeline.transforms.model_store import ModelStore
 from loan_pipeline.transforms.training.model_month import run_model_month
 from loan_pipeline.transforms.training.policy import TrainingPolicy
 from loan_pipeline.transforms.training.splits import SPLITS, LabelledLoans
@@ -100,22 +99,22 @@ def training_metadata(training: dict) -> dict:
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[
         dg.AssetDep("model", partition_mapping=PREVIOUS_MONTH),
-        dg.AssetDep("gold_features", partition_mapping=EARLIER_MONTHS),
-        dg.AssetDep("gold_labels", partition_mapping=EARLIER_MONTHS),
+        dg.AssetDep(tables.GOLD_FEATURES.name, partition_mapping=EARLIER_MONTHS),
+        dg.AssetDep(tables.GOLD_LABELS.name, partition_mapping=EARLIER_MONTHS),
     ],
     group_name="models",
     kinds={"sklearn"},
     description="Champion model in force for the month (trained on labels observable before it); registry + bundles.",
 )
-def model(context: dg.AssetExecutionContext, config: ModelConfig, pipeline_settings: LoanPipelineSettings) -> dg.MaterializeResult:
+def model(context: dg.AssetExecutionContext, config: ModelConfig, pipeline_settings: LoanPipelineSettings, model_store: ModelStoreResource) -> dg.MaterializeResult:
     settings = pipeline_settings.get()
-    store = ModelStore(settings.model_store)
+    store = model_store.get()
     policy = config.policy()
     months = sorted(context.partition_keys)  # the chain must advance oldest to newest
     # Read gold once per run; each month then filters to what was observable before it.
-    features = lake.read_months_pandas(settings.table_path("gold", "gold_features"))
+    features = lake.read_months_pandas(settings.table(tables.GOLD_FEATURES))
     features = features[features["month"] < months[-1]]
-    labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"))
+    labels = lake.read_months_pandas(settings.table(tables.GOLD_LABELS))
     labelled = LabelledLoans(features, labels)
     forced = forced_months(context, config)
     last_sha = None

@@ -7,15 +7,14 @@ import pandas as pd
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.partitions import monthly_partitions
-from loan_pipeline.resources import LoanPipelineSettings
-from loan_pipeline.settings import load_settings
-from loan_pipeline.transforms.model_store import ModelStore
+from loan_pipeline.resources import LoanPipelineSettings, ModelStoreResource
+from loan_pipeline.settings import LabelDefinition
 from loan_pipeline.transforms.scoring import PREDICTION_COLUMNS
 from loan_pipeline.transforms.monitoring import matured_cohort, monitoring_frame, monitoring_row
 
-MOB = load_settings().label.mob
+MOB = LabelDefinition().mob
 # monitoring[M] reads predictions[M] (score drift) and predictions[M - mob] (the cohort maturing in M).
 COHORT_AND_CURRENT = dg.TimeWindowPartitionMapping(start_offset=-MOB, end_offset=0, allow_nonexistent_upstream_partitions=True)
 
@@ -29,8 +28,8 @@ def cohort_month(month: str, mob: int) -> str:
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[
         dg.AssetDep("predictions", partition_mapping=COHORT_AND_CURRENT),
-        "gold_labels",
-        "gold_features",
+        tables.GOLD_LABELS.name,
+        tables.GOLD_FEATURES.name,
         "model",
     ],
     group_name="monitoring",
@@ -38,16 +37,16 @@ def cohort_month(month: str, mob: int) -> str:
     description="Per month: PSI of scores/features vs the champion's training reference, and performance of "
     "the cohort whose labels matured in the month (predictions[M-mob] joined to gold_labels[M]).",
 )
-def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings) -> dg.MaterializeResult:
+def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, model_store: ModelStoreResource) -> dg.MaterializeResult:
     settings = pipeline_settings.get()
     mob = settings.label.mob
-    store = ModelStore(settings.model_store)
+    store = model_store.get()
     months = sorted(context.partition_keys)
     cohorts = {m: cohort_month(m, mob) for m in months}
-    preds = lake.read_months_pandas(settings.table_path("predictions", "predictions"), sorted(set(months) | set(cohorts.values())))
+    preds = lake.read_months_pandas(settings.table(tables.PREDICTIONS), sorted(set(months) | set(cohorts.values())))
     preds = preds.reindex(columns=list(dict.fromkeys([*PREDICTION_COLUMNS, *preds.columns])))  # no predictions yet: empty, typed
-    labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"), months)
-    features = lake.read_months_pandas(settings.table_path("gold", "gold_features"), months)
+    labels = lake.read_months_pandas(settings.table(tables.GOLD_LABELS), months)
+    features = lake.read_months_pandas(settings.table(tables.GOLD_FEATURES), months)
     references: dict[str, dict] = {}
     rows = []
     for month in months:
@@ -68,7 +67,7 @@ def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelin
             partition_key=month,
         )
     frame = monitoring_frame(rows)
-    table = settings.table_path("monitoring", "monitoring")
+    table = settings.table(tables.MONITORING)
     lake.write_months_pandas(frame, table, months)  # replaces exactly these months; history of others stays
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table)), "dagster/row_count": len(frame)})
 
@@ -83,11 +82,11 @@ def performance_dashboard(pipeline_settings: LoanPipelineSettings) -> dg.Materia
     from loan_pipeline.transforms.dashboard import build_dashboard  # matplotlib only here
 
     settings = pipeline_settings.get()
-    history = lake.read_months_pandas(settings.table_path("monitoring", "monitoring"))
+    history = lake.read_months_pandas(settings.table(tables.MONITORING))
     matured = history[history["n_matched"] > 0] if len(history) else history
     if len(matured):
-        preds = lake.read_months_pandas(settings.table_path("predictions", "predictions"), matured["cohort_month"].tolist())
-        labels = lake.read_months_pandas(settings.table_path("gold", "gold_labels"), matured["monitoring_month"].tolist())
+        preds = lake.read_months_pandas(settings.table(tables.PREDICTIONS), matured["cohort_month"].tolist())
+        labels = lake.read_months_pandas(settings.table(tables.GOLD_LABELS), matured["monitoring_month"].tolist())
         cohort = matured_cohort(preds, labels)
     else:  # no matured cohort scored yet (e.g. before the first champion's loans reach mob 6): empty charts
         cohort = pd.DataFrame({"loan_id": [], "prediction_proba": [], "prediction": [], "label": []})

@@ -5,26 +5,25 @@ import pandas as pd
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.partitions import monthly_partitions
-from loan_pipeline.resources import LoanPipelineSettings
-from loan_pipeline.transforms.model_store import ModelStore
+from loan_pipeline.resources import LoanPipelineSettings, ModelStoreResource
 from loan_pipeline.transforms.scoring import empty_predictions, score
 
 
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=["model", "gold_features"],  # same month: model[M] and gold_features[M]
+    deps=["model", tables.GOLD_FEATURES.name],  # same month: model[M] and gold_features[M]
     group_name="models",
     kinds={"pandas", "parquet"},
     description="Scores of the loans applied in the month, by the champion in force for the month.",
 )
-def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings) -> dg.MaterializeResult:
+def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, model_store: ModelStoreResource) -> dg.MaterializeResult:
     settings = pipeline_settings.get()
-    store = ModelStore(settings.model_store)
+    store = model_store.get()
     months = sorted(context.partition_keys)
-    features = lake.read_months_pandas(settings.table_path("gold", "gold_features"), months)
+    features = lake.read_months_pandas(settings.table(tables.GOLD_FEATURES), months)
     bundles: dict[str, dict] = {}  # each version's bundle.json, read once per run
     pipelines: dict[str, object] = {}  # verified + unpickled once per run, only when it has loans to score
     frames = []
@@ -62,6 +61,6 @@ def predictions(context: dg.AssetExecutionContext, pipeline_settings: LoanPipeli
             partition_key=month,
         )
     out = pd.concat(frames, ignore_index=True) if frames else empty_predictions().assign(month=pd.Series(dtype=object))
-    table = settings.table_path("predictions", "predictions")
+    table = settings.table(tables.PREDICTIONS)
     counts = lake.write_months_pandas(out, table, months)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table)), "dagster/row_count": sum(counts.values())})

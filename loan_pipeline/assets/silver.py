@@ -6,8 +6,7 @@ materialized on its own."""
 
 import dagster as dg
 
-from loan_pipeline import lake
-from loan_pipeline.assets.bronze import bronze_name
+from loan_pipeline import lake, tables
 from loan_pipeline.assets.layer import build_layer_asset
 from loan_pipeline.assets.metadata import schema_contract_result, share, table_metadata
 from loan_pipeline.settings import Settings
@@ -17,14 +16,6 @@ from loan_pipeline.transforms.silver.quality import duplicate_key_rows, flag_cou
 from loan_pipeline.transforms.spark_lake import read_months, write_months
 
 LAYER = "silver"
-
-
-def silver_name(contract: SourceContract) -> str:
-    return f"{LAYER}_{contract.name}"
-
-
-def quarantine_name(contract: SourceContract) -> str:
-    return f"quarantine_{contract.name}"
 
 
 def _check_descriptions(contract: SourceContract) -> dict[str, str]:
@@ -38,16 +29,16 @@ def _check_descriptions(contract: SourceContract) -> dict[str, str]:
 
 
 def materialize_silver(spark, settings: Settings, contract: SourceContract, months: list[str]) -> dg.MaterializeResult:
-    name = silver_name(contract)
+    name, bronze_name = tables.silver(contract).name, tables.bronze(contract).name
     quality = settings.quality
-    bronze_table = settings.table_path("bronze", bronze_name(contract))
+    bronze_table = settings.table(tables.bronze(contract))
     missing = [m for m in months if not lake.month_dir(bronze_table, m).exists()]
     if missing:
-        raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name(contract)} first")
+        raise dg.Failure(f"{name}: bronze months {missing} are not materialized yet; materialize {bronze_name} first")
     bronze_counts = lake.month_row_counts(bronze_table, months)
     classified = classify(read_months(spark, bronze_table, months), contract, settings.date_format)
-    table = settings.table_path(LAYER, name)
-    quarantine_table = settings.table_path(LAYER, quarantine_name(contract))
+    table = settings.table(tables.silver(contract))
+    quarantine_table = settings.table(tables.quarantine(contract))
     quarantine = quarantine_rows(classified, contract)
     if any(bronze_counts.values()):
         # One pass writes the silver rows and counts the rows that break a rule; only when there are any
@@ -109,8 +100,8 @@ def materialize_silver(spark, settings: Settings, contract: SourceContract, mont
 
 silver_assets = [
     build_layer_asset(
-        LAYER, silver_name,
+        LAYER, tables.silver,
         describe=lambda c: f"{c.file_name}: typed and cleaned (see transforms/silver/ for every rule), with dq_flags.",
-        checks=_check_descriptions, materialize=materialize_silver, upstream=lambda c: [bronze_name(c)],
+        checks=_check_descriptions, materialize=materialize_silver, upstream=lambda c: [tables.bronze(c).name],
     )
 ]

@@ -16,11 +16,11 @@ from sklearn.metrics import roc_auc_score
 import dagster as dg
 from loan_pipeline.partitions import range_tags
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.assets.models import model
 from loan_pipeline.assets.monitoring import monitoring, performance_dashboard
 from loan_pipeline.assets.predictions import predictions
-from loan_pipeline.resources import LoanPipelineSettings
+from loan_pipeline.resources import LoanPipelineSettings, ModelStoreResource
 from loan_pipeline.sensors import governance_sensor
 from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.model_store import ModelStore
@@ -28,6 +28,10 @@ from loan_pipeline_tests.transforms.training.gold_frames import make_gold, month
 
 FIRST, LAST = "2024-09-01", "2025-07-01"
 ASSETS = [model, predictions, monitoring, performance_dashboard]
+
+
+def lifecycle_resources(settings: LoanPipelineSettings) -> dict:
+    return {"pipeline_settings": settings, "model_store": ModelStoreResource(pipeline_settings=settings)}
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +43,10 @@ def lifecycle(tmp_path_factory):
     s = settings.get()
     features, labels = make_gold(first="2023-01-01", last="2025-01-01", per_month=80, shift_after="2024-12-01")
     all_months = month_keys("2023-01-01", "2025-07-01")
-    lake.write_months_pandas(features, s.table_path("gold", "gold_features"), all_months)
-    lake.write_months_pandas(labels, s.table_path("gold", "gold_labels"), all_months)
+    lake.write_months_pandas(features, s.table(tables.GOLD_FEATURES), all_months)
+    lake.write_months_pandas(labels, s.table(tables.GOLD_LABELS), all_months)
     instance = dg.DagsterInstance.local_temp(str(tmp_path_factory.mktemp("dagster_home")))
-    result = dg.materialize(ASSETS, instance=instance, resources={"pipeline_settings": settings}, tags=range_tags(FIRST, LAST))
+    result = dg.materialize(ASSETS, instance=instance, resources=lifecycle_resources(settings), tags=range_tags(FIRST, LAST))
     assert result.success
     yield {"settings": settings, "s": s, "instance": instance, "features": features, "labels": labels, "result": result}
     instance.dispose()
@@ -76,7 +80,7 @@ def test_model_chain_and_time_contract(lifecycle):
 def test_predictions_scored_by_the_champion_in_force(lifecycle):
     s = lifecycle["s"]
     store = ModelStore(s.model_store)
-    preds = lake.read_months_pandas(s.table_path("predictions", "predictions"))
+    preds = lake.read_months_pandas(s.table(tables.PREDICTIONS))
     assert {"Customer_ID", "loan_id", "application_month", "model_version", "prediction_proba", "prediction"} <= set(preds.columns)
     assert set(preds["month"]) == {"2024-11-01", "2024-12-01", "2025-01-01"}  # champion from 2024-11; loans until 2025-01
     for month, part in preds.groupby("month"):
@@ -85,14 +89,14 @@ def test_predictions_scored_by_the_champion_in_force(lifecycle):
         bundle = store.read_bundle_metadata(version)
         assert bundle["model_month"] <= month and bundle["windows"]["oot"][-1] < month
         assert set(part["loan_id"]) == set(lifecycle["features"].query("month == @month")["loan_id"])
-    assert lake.month_row_counts(s.table_path("predictions", "predictions"), ["2024-10-01"]) == {"2024-10-01": 0}
+    assert lake.month_row_counts(s.table(tables.PREDICTIONS), ["2024-10-01"]) == {"2024-10-01": 0}
 
 
 def test_monitoring_joins_predictions_six_months_back_with_labels_of_the_month(lifecycle):
     s = lifecycle["s"]
-    mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring"))
+    mon = lake.read_months_pandas(s.table(tables.MONITORING))
     assert sorted(mon["monitoring_month"]) == month_keys(FIRST, LAST)  # one row per month
-    preds = lake.read_months_pandas(s.table_path("predictions", "predictions"), ["2024-11-01"])
+    preds = lake.read_months_pandas(s.table(tables.PREDICTIONS), ["2024-11-01"])
     labels = lifecycle["labels"].query("label_month == '2025-05-01'")
     joined = preds.merge(labels, on="loan_id")
     row = mon.set_index("monitoring_month").loc["2025-05-01"]
@@ -109,10 +113,10 @@ def test_monitoring_joins_predictions_six_months_back_with_labels_of_the_month(l
 
 def test_monitoring_history_is_kept_per_month(lifecycle):
     s = lifecycle["s"]
-    table = s.table_path("monitoring", "monitoring")
+    table = s.table(tables.MONITORING)
     before = lake.read_months_pandas(table)
     files_before = {m: sorted(p.stat().st_mtime_ns for p in lake.month_dir(table, m).glob("*.parquet")) for m in before["month"]}
-    result = dg.materialize([monitoring], instance=lifecycle["instance"], resources={"pipeline_settings": lifecycle["settings"]}, partition_key="2025-06-01")
+    result = dg.materialize([monitoring], instance=lifecycle["instance"], resources=lifecycle_resources(lifecycle["settings"]), partition_key="2025-06-01")
     assert result.success
     after = lake.read_months_pandas(table)
     pd.testing.assert_frame_equal(before.sort_values("month").reset_index(drop=True), after.sort_values("month").reset_index(drop=True))
@@ -139,13 +143,13 @@ def _copy_with_tampered_champion(lifecycle, tmp_path, month: str) -> tuple[LoanP
 def test_tampered_champion_is_refused_by_predictions(lifecycle, tmp_path):
     settings, _ = _copy_with_tampered_champion(lifecycle, tmp_path, "2024-12-01")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([predictions], instance=instance, resources={"pipeline_settings": settings}, partition_key="2024-12-01", raise_on_error=False)
+        result = dg.materialize([predictions], instance=instance, resources=lifecycle_resources(settings), partition_key="2024-12-01", raise_on_error=False)
     assert not result.success
     assert "refused: sha256" in str(result.all_events)
 
 
 def _breaching_month(s) -> str:
-    mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring"))
+    mon = lake.read_months_pandas(s.table(tables.MONITORING))
     breached = mon[mon["breaches"] != ""]
     assert len(breached), "the shifted Interest_Rate must breach the PSI threshold"
     return breached["monitoring_month"].min()
@@ -153,11 +157,11 @@ def _breaching_month(s) -> str:
 
 def test_sensor_requests_one_retrain_per_breach(lifecycle):
     s, instance = lifecycle["s"], lifecycle["instance"]
-    resources = {"pipeline_settings": lifecycle["settings"]}
+    resources = lifecycle_resources(lifecycle["settings"])
     ctx = dg.build_sensor_context(instance=instance, resources=resources)
     result = governance_sensor(ctx)
     requests = result.run_requests
-    mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring"))
+    mon = lake.read_months_pandas(s.table(tables.MONITORING))
     expected = governance.retrain_requests(mon.to_dict("records"), s.thresholds)
     assert [r.run_key for r in requests] == [e["run_key"] for e in expected] and requests
     first = requests[0]
@@ -181,10 +185,10 @@ def test_sensor_ignores_months_without_breach(tmp_path):
 
     row = {"monitoring_month": "2025-05-01", "cohort_month": "2024-11-01", "n_matched": 500, "auc": 0.82, "precision": 0.7,
            "recall": 0.6, "psi_score": 0.01, "psi_feature_max": 0.05, "breaches": ""}
-    lake.write_months_pandas(monitoring_frame([row]), s.table_path("monitoring", "monitoring"), ["2025-05-01"])
+    lake.write_months_pandas(monitoring_frame([row]), s.table(tables.MONITORING), ["2025-05-01"])
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization("monitoring", partition="2025-05-01"))
-        ctx = dg.build_sensor_context(instance=instance, resources={"pipeline_settings": settings})
+        ctx = dg.build_sensor_context(instance=instance, resources=lifecycle_resources(settings))
         assert governance_sensor(ctx).run_requests == []
 
 
@@ -193,12 +197,12 @@ def test_monitoring_and_dashboard_before_any_prediction(tmp_path):
     s = settings.get()
     features, labels = make_gold(first="2023-01-01", last="2023-03-01", per_month=20)
     months = month_keys("2023-01-01", "2023-09-01")
-    lake.write_months_pandas(features, s.table_path("gold", "gold_features"), months)
-    lake.write_months_pandas(labels, s.table_path("gold", "gold_labels"), months)
+    lake.write_months_pandas(features, s.table(tables.GOLD_FEATURES), months)
+    lake.write_months_pandas(labels, s.table(tables.GOLD_LABELS), months)
     with dg.instance_for_test() as instance:
-        result = dg.materialize(ASSETS, instance=instance, resources={"pipeline_settings": settings}, tags=range_tags("2023-07-01", "2023-09-01"))
+        result = dg.materialize(ASSETS, instance=instance, resources=lifecycle_resources(settings), tags=range_tags("2023-07-01", "2023-09-01"))
     assert result.success
-    mon = lake.read_months_pandas(s.table_path("monitoring", "monitoring"))
+    mon = lake.read_months_pandas(s.table(tables.MONITORING))
     assert list(mon["n_labels"]) == [20, 20, 20] and (mon["n_matched"] == 0).all() and (mon["breaches"] == "").all()
     assert (s.reports / "performance_dashboard.png").exists()
 
@@ -208,10 +212,10 @@ def test_a_month_without_applications_gets_empty_predictions_without_opening_the
     # artefact is not unpickled (a tampered one is refused only where it would score: test above).
     settings, version = _copy_with_tampered_champion(lifecycle, tmp_path, "2025-03-01")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([predictions], instance=instance, resources={"pipeline_settings": settings}, partition_key="2025-03-01")
+        result = dg.materialize([predictions], instance=instance, resources=lifecycle_resources(settings), partition_key="2025-03-01")
         assert result.success
         metadata = instance.get_latest_materialization_event(dg.AssetKey("predictions")).asset_materialization.metadata
     assert metadata["rows"].value == 0 and metadata["model_version"].value == version
-    written = lake.read_months_pandas(settings.get().table_path("predictions", "predictions"), ["2025-03-01"])
-    scored = lake.read_months_pandas(lifecycle["s"].table_path("predictions", "predictions"), ["2024-12-01"])
+    written = lake.read_months_pandas(settings.get().table(tables.PREDICTIONS), ["2025-03-01"])
+    scored = lake.read_months_pandas(lifecycle["s"].table(tables.PREDICTIONS), ["2024-12-01"])
     assert written.empty and len(scored) and list(written.columns) == list(scored.columns)

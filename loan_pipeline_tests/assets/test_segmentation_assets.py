@@ -11,7 +11,7 @@ import pytest
 import dagster as dg
 from loan_pipeline.partitions import range_tags
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.assets.segmentation import segmentation_checks
 from loan_pipeline.assets.segmentation.credit_card import cc_customers, cc_elbow, cc_features, cc_kmeans_model, cc_segments
 from loan_pipeline.assets.segmentation.loan_book import customer_segments
@@ -19,6 +19,7 @@ from loan_pipeline.assets.segmentation.storage import SegmentationPaths
 from loan_pipeline.files import sha256_file
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.sources import cc_generator
+from loan_pipeline.sources.schemas import FINANCIALS
 from loan_pipeline.transforms.segmentation.inputs import SegmentationInputError
 from loan_pipeline.transforms.segmentation.loan_book import DEFAULT_LOAN_BOOK_FEATURES
 from loan_pipeline.transforms.segmentation.model import model_k
@@ -203,13 +204,13 @@ def silver_home(tmp_path):
     feb = fake_month("2023-02-01", 50, 2, "feb")
     mar = fake_month("2023-03-01", 50, 3, "mar").iloc[[0, 1, 50, 100]]
     silver = pd.concat([jan, feb, mar], ignore_index=True)
-    table = LoanPipelineSettings(home=str(tmp_path)).get().table_path("silver", "silver_financials")
+    table = LoanPipelineSettings(home=str(tmp_path)).get().table(tables.silver(FINANCIALS))
     lake.write_months_pandas(silver, table, ["2023-01-01", "2023-02-01", "2023-03-01", "2023-04-01"])
     return tmp_path
 
 
 def gold(home) -> pd.DataFrame:
-    return lake.read_months_pandas(LoanPipelineSettings(home=str(home)).get().table_path("gold", "customer_segments"))
+    return lake.read_months_pandas(LoanPipelineSettings(home=str(home)).get().table(tables.CUSTOMER_SEGMENTS))
 
 
 def report(home, month: str) -> dict:
@@ -221,7 +222,7 @@ def test_customer_segments_backfill_in_one_run(silver_home):
     assert result.success
     out = gold(silver_home)
     assert out.groupby("month").size().to_dict() == {"2023-01-01": 150, "2023-02-01": 150, "2023-03-01": 4}
-    assert lake.available_months(LoanPipelineSettings(home=str(silver_home)).get().table_path("gold", "customer_segments")) == [
+    assert lake.available_months(LoanPipelineSettings(home=str(silver_home)).get().table(tables.CUSTOMER_SEGMENTS)) == [
         "2023-01-01", "2023-02-01", "2023-03-01", "2023-04-01"
     ]
     jan = out[out["month"] == "2023-01-01"]
@@ -269,7 +270,7 @@ def test_customer_segments_fails_clearly_without_its_silver_month(silver_home):
 
 def test_customer_segments_all_empty_feature_names_month_and_column(tmp_path):
     jan = fake_month("2023-01-01", 10, 1, "jan").assign(Amount_invested_monthly=np.nan)
-    table = LoanPipelineSettings(home=str(tmp_path)).get().table_path("silver", "silver_financials")
+    table = LoanPipelineSettings(home=str(tmp_path)).get().table(tables.silver(FINANCIALS))
     lake.write_months_pandas(jan, table, ["2023-01-01"])
     with pytest.raises(SegmentationInputError, match=r"month 2023-01-01: feature column Amount_invested_monthly is empty"):
         materialize([customer_segments], tmp_path, partition_key="2023-01-01")

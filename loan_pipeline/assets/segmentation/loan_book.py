@@ -10,8 +10,9 @@ import pandas as pd
 
 import dagster as dg
 
-from loan_pipeline import lake
+from loan_pipeline import lake, tables
 from loan_pipeline.assets.segmentation.storage import GROUP, SegmentationPaths, write_json
+from loan_pipeline.sources.schemas import FINANCIALS
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings
 from loan_pipeline.transforms.segmentation.inputs import SegmentationInputError
@@ -67,7 +68,7 @@ def customer_segments(
     """
     settings = pipeline_settings.get()
     paths = SegmentationPaths.of(settings)
-    silver = settings.table_path("silver", "silver_financials")
+    silver = settings.table(tables.silver(FINANCIALS))
     months = sorted(context.partition_keys)
     frames, summary = [], []
     previous: tuple[str, Segmentation | None] | None = None
@@ -94,13 +95,13 @@ def customer_segments(
         write_json({**entry, "features": config.features}, paths.monthly_report(month))
         summary.append({c: entry[c] for c in ("month", "customers", "max_k", "k", "elbow_found", "ari_vs_previous")})
         previous = (month, result)
-    counts = lake.write_months_pandas(pd.concat(frames, ignore_index=True), settings.table_path("gold", "customer_segments"), months)
+    counts = lake.write_months_pandas(pd.concat(frames, ignore_index=True), settings.table(tables.CUSTOMER_SEGMENTS), months)
     table = pd.DataFrame(summary, dtype=object)  # object: ints stay ints next to the None of empty months
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(sum(counts.values())),
             "months": dg.MetadataValue.md(markdown_table(table, "{:.3f}")),
             "features": dg.MetadataValue.json(config.features),
-            "path": dg.MetadataValue.path(str(settings.table_path("gold", "customer_segments"))),
+            "path": dg.MetadataValue.path(str(settings.table(tables.CUSTOMER_SEGMENTS))),
         }
     )
