@@ -52,11 +52,11 @@ def _trees_rss_bytes(root_pids: list[int]) -> int:
     return sum(tree_rss_bytes(pid, processes) for pid in root_pids)
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None, also: tuple[int, ...] = ()) -> tuple[float, float, str]:
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, also: tuple[int, ...] = (), cwd: Path | None = None) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in GiB, combined output) of one run; raises if the command fails. The
     peak counts the processes `also` names (and their children) too: a server the run works through."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
     done = threading.Event()
 

@@ -57,9 +57,14 @@ def execute_job(job_name: str, first: str, last: str, tags: dict[str, str] | Non
 
 
 def execute_job_in_child(job_name: str, first: str, last: str) -> dict:
-    """execute_job in a fresh child process: a Spark JVM started by the run ends with the child."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    """execute_job in a fresh child process: a Spark JVM started by the run ends with the child, before
+    the model work starts in this one. The result is used as soon as it arrives, while the child still
+    shuts Spark down."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
         return pool.submit(execute_job, job_name, first, last).result()
+    finally:
+        pool.shutdown(wait=False)
 
 
 def handled_run_keys(instance: dg.DagsterInstance, requests: list[dict]) -> set[str]:
