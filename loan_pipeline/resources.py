@@ -58,12 +58,13 @@ def build_spark_resource(settings: Settings) -> LazyPySparkResource:
 
 
 class ModelStoreResource(dg.ConfigurableResource):
-    """The model registry and bundles (transforms/model_store.py), under the outputs' home."""
+    """The model registry and bundles (transforms/model_store.py) under the outputs' home: `home` is the
+    same setting as LoanPipelineSettings.home (LOAN_PIPELINE_HOME; empty: the default)."""
 
-    pipeline_settings: LoanPipelineSettings
+    home: str = ""
 
     def get(self) -> ModelStore:
-        return ModelStore(self.pipeline_settings.get().model_store)
+        return ModelStore(LoanPipelineSettings(home=self.home).get().model_store)
 
 
 # Each field of LoanPipelineSettings and the variable it comes from.
@@ -84,6 +85,6 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     pipeline_settings = settings_resource()
     return {
         "pipeline_settings": pipeline_settings,
-        "model_store": ModelStoreResource(pipeline_settings=pipeline_settings),
+        "model_store": ModelStoreResource(home=pipeline_settings.home),
         "pyspark": build_spark_resource(settings),
     }

@@ -31,7 +31,7 @@ ASSETS = [model, predictions, monitoring, performance_dashboard]
 
 
 def lifecycle_resources(settings: LoanPipelineSettings) -> dict:
-    return {"pipeline_settings": settings, "model_store": ModelStoreResource(pipeline_settings=settings)}
+    return {"pipeline_settings": settings, "model_store": ModelStoreResource(home=settings.home)}
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def _breaching_month(s) -> str:
 
 def test_sensor_requests_one_retrain_per_breach(lifecycle):
     s, instance = lifecycle["s"], lifecycle["instance"]
-    resources = lifecycle_resources(lifecycle["settings"])
+    resources = {"pipeline_settings": lifecycle["settings"]}
     ctx = dg.build_sensor_context(instance=instance, resources=resources)
     result = governance_sensor(ctx)
     requests = result.run_requests
@@ -188,7 +188,7 @@ def test_sensor_ignores_months_without_breach(tmp_path):
     lake.write_months_pandas(monitoring_frame([row]), s.table(tables.MONITORING), ["2025-05-01"])
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization("monitoring", partition="2025-05-01"))
-        ctx = dg.build_sensor_context(instance=instance, resources=lifecycle_resources(settings))
+        ctx = dg.build_sensor_context(instance=instance, resources={"pipeline_settings": settings})
         assert governance_sensor(ctx).run_requests == []
 
 
