@@ -109,7 +109,7 @@ def run_cycle(
     first, last = months[0], months[-1]
     span = f"{first[:7]}..{last[:7]}" if first != last else first[:7]
     run_log = RunLog(log_file or settings.home / "logs" / f"cycle-{time.strftime('%Y%m%d-%H%M%S')}.log")
-    log(f"cycle {span} ({len(months)} months); Dagster's event log: {run_log.path}")
+    log(f"cycle {span} ({len(months)} month{'s' if len(months) > 1 else ''}); Dagster's event log: {run_log.path}")
     timings: dict[str, float] = {}
     retrains: list[dict] = []
 

@@ -65,7 +65,9 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
     # compiled sooner, with the tiered default code cache (C1 alone gets 48 MB, which a long-lived
     # session fills); the throughput collector spends less CPU than G1 with a 1 GB heap. A standing
     # Connect server or a cluster's long jobs may drop the first flag (LOAN_PIPELINE_SPARK_CONF).
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseParallelGC",
+    # Spark's log settings (log4j2.properties beside this module): warnings and errors only.
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseParallelGC "
+    f"-Dlog4j2.configurationFile={Path(__file__).with_name('log4j2.properties')}",
 }
 
 
