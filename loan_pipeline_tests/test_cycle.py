@@ -98,3 +98,19 @@ def test_rerun_does_not_retrain_the_same_breach_twice(cycle_run):
     again = json.loads((cycle_run["settings"].home / "again.json").read_text())
     assert {r["run_key"] for r in again["retrains"]}.isdisjoint({r["run_key"] for r in first["retrains"]})
     assert again["champion"] == first["champion"]
+
+
+def test_the_clickstream_gap_fails_feature_psi_as_missing_features(cycle_run):
+    """In the CS611 extract no loan applied from 2024-07 has clickstream: from the first month a champion
+    scores, the fe_* features are reported missing (share 1.0) and breach feature PSI, instead of a PSI of
+    ~16 made by the floor of emptied bins."""
+    s = cycle_run["settings"]
+    mon = lake.read_months_pandas(s.table(tables.MONITORING)).set_index("monitoring_month")
+    scored = mon[mon["n_scored"] > 0]
+    first = scored.index[0]
+    assert first == "2024-11-01"
+    for month in scored.index:
+        missing = json.loads(mon.loc[month, "features_missing"])
+        assert missing and all(f.startswith("fe_") for f in missing) and set(missing.values()) == {1.0}, month
+        assert not set(missing) & set(json.loads(mon.loc[month, "feature_psi"])), month
+        assert "psi_feature" in mon.loc[month, "breaches"], month

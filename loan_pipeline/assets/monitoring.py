@@ -10,7 +10,8 @@ import dagster as dg
 from loan_pipeline import lake, tables
 from loan_pipeline.partitions import monthly_partitions
 from loan_pipeline.resources import LoanPipelineSettings, ModelStoreResource
-from loan_pipeline.settings import LabelDefinition
+from loan_pipeline.settings import GovernanceThresholds, LabelDefinition
+from loan_pipeline.transforms import governance
 from loan_pipeline.transforms.scoring import PREDICTION_COLUMNS
 from loan_pipeline.transforms.monitoring import matured_cohort, monitoring_frame, monitoring_row
 
@@ -21,6 +22,35 @@ COHORT_AND_CURRENT = dg.TimeWindowPartitionMapping(start_offset=-MOB, end_offset
 
 def cohort_month(month: str, mob: int) -> str:
     return (pd.Timestamp(month) - pd.DateOffset(months=mob)).strftime("%Y-%m-%d")
+
+
+def governance_check_results(rows: list[dict], thresholds: GovernanceThresholds) -> list[dg.AssetCheckResult]:
+    """The governance thresholds as check results: a check fails when any month of the run breaches it.
+    Its metadata holds every month's outcome, and the last month's value, threshold, cohort size (and
+    offending features) at the top; a month that cannot be evaluated says why (never a silent pass)."""
+    outcomes = {row["monitoring_month"]: governance.check_outcomes(row, thresholds) for row in rows}
+    results = []
+    for check in governance.GOVERNANCE_CHECKS:
+        per_month = {m: o[check] for m, o in sorted(outcomes.items())}
+        failed = {m: o for m, o in per_month.items() if o.passed is False}
+        evaluated = [m for m, o in per_month.items() if o.passed is not None]
+        last_month, last = list(per_month.items())[-1]
+        if failed:
+            description = "breached in " + ", ".join(f"{m[:7]} ({o.value} vs {o.threshold})" for m, o in failed.items())
+        elif evaluated:
+            description = f"within the threshold in {len(evaluated)} month(s)" + (
+                f"; not evaluable in {len(per_month) - len(evaluated)}" if len(evaluated) < len(per_month) else "")
+        else:
+            description = f"not evaluable: {last.reason}"
+        top = {k: v if v is not None else "n/a" for k, v in last.as_metadata().items() if k != "features"}
+        results.append(dg.AssetCheckResult(
+            check_name=check, passed=not failed, description=description,
+            metadata={
+                **top, "month": last_month, "features": dg.MetadataValue.json(last.features),
+                "months": dg.MetadataValue.json({m: o.as_metadata() for m, o in per_month.items()}),
+            },
+        ))
+    return results
 
 
 @dg.asset(
@@ -36,6 +66,10 @@ def cohort_month(month: str, mob: int) -> str:
     kinds={"pandas", "parquet"},
     description="Per month: PSI of scores/features vs the champion's training reference, and performance of "
     "the cohort whose labels matured in the month (predictions[M-mob] joined to gold_labels[M]).",
+    check_specs=[
+        dg.AssetCheckSpec(name, asset="monitoring", description=text)
+        for name, text in governance.check_descriptions(GovernanceThresholds()).items()
+    ],
 )
 def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelineSettings, model_store: ModelStoreResource) -> dg.MaterializeResult:
     settings = pipeline_settings.get()
@@ -69,7 +103,10 @@ def monitoring(context: dg.AssetExecutionContext, pipeline_settings: LoanPipelin
     frame = monitoring_frame(rows)
     table = settings.table(tables.MONITORING)
     lake.write_months_pandas(frame, table, months)  # replaces exactly these months; history of others stays
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(table)), "dagster/row_count": len(frame)})
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(table)), "dagster/row_count": len(frame)},
+        check_results=governance_check_results(rows, settings.thresholds),
+    )
 
 
 @dg.asset(

@@ -2,7 +2,9 @@
 
 PSI = sum_i (cur_i - ref_i) * ln(cur_i / ref_i) over bins whose edges come from the REFERENCE
 distribution (deciles for numerics, plus a bin for missing values; category shares for categoricals).
-Empty bins get a small epsilon so the log stays finite.
+Empty bins get a floor share of EPSILON so the log stays finite. A feature entirely missing in a month
+(e.g. a source that stopped) is reported as missing with its missing share, not given a PSI: its PSI
+would only measure that floor (ln(1/EPSILON) ~ 9.2 per emptied bin).
 """
 
 from __future__ import annotations
@@ -78,12 +80,26 @@ def psi_against(profile: Mapping[str, Any], values: Sequence[Any]) -> float:
     return psi(profile["shares"], numeric_shares(values, profile))
 
 
+def entirely_missing(profile: Mapping[str, Any], values: Sequence[Any]) -> bool:
+    """The month has no value of a feature the reference had values of (e.g. a source that stopped):
+    its PSI would only measure the empty bins' floor, so it is reported as missing instead."""
+    present = pd.Series(values, dtype=object).notna().any() if len(values) else False
+    if profile["type"] == "categorical":
+        had_values = any(c != MISSING and share > 0 for c, share in profile["shares"].items())
+    else:
+        had_values = sum(profile["shares"][:-1]) > 0
+    return had_values and not present
+
+
 def drift(reference: Mapping[str, Any], features: pd.DataFrame, scores: Sequence[float]) -> dict[str, Any]:
-    """PSI of the scores and of every feature of the month against the reference."""
+    """PSI of the scores and of every feature of the month against the reference; features entirely
+    missing in the month are listed apart with their missing share (1.0), not given a PSI."""
     if len(scores) == 0:
-        return {"psi_score": float("nan"), "feature_psi": {}}
-    feature_psi = {c: round(psi_against(p, features[c]), 6) for c, p in reference["features"].items() if c in features}
-    return {"psi_score": psi_against(reference["score"], scores), "feature_psi": feature_psi}
+        return {"psi_score": float("nan"), "feature_psi": {}, "features_missing": {}}
+    present = {c: p for c, p in reference["features"].items() if c in features}
+    missing = {c: 1.0 for c, p in present.items() if entirely_missing(p, features[c].tolist())}
+    feature_psi = {c: round(psi_against(p, features[c]), 6) for c, p in present.items() if c not in missing}
+    return {"psi_score": psi_against(reference["score"], scores), "feature_psi": feature_psi, "features_missing": missing}
 
 
 def performance(y: Sequence[int], proba: Sequence[float], prediction: Sequence[int]) -> dict[str, float]:
@@ -121,7 +137,7 @@ def matured_cohort(cohort_predictions: pd.DataFrame, labels: pd.DataFrame) -> pd
 MONITORING_COLUMNS = (
     "monitoring_month", "cohort_month", "model_version", "cohort_model_versions", "n_scored", "n_labels", "n_matched",
     "n_positive", "default_rate", "auc", "gini", "precision", "recall", "f1", "tp", "fp", "fn", "tn", "psi_score",
-    "psi_feature_max", "psi_feature_max_name", "feature_psi", "breaches", "breach_details",
+    "psi_feature_max", "psi_feature_max_name", "feature_psi", "features_missing", "breaches", "breach_details",
 )
 
 
@@ -141,7 +157,7 @@ def monitoring_row(
         scored = month_features.merge(month_predictions[["loan_id", "prediction_proba"]], on="loan_id", how="inner")
         d = drift(reference, scored, scored["prediction_proba"].to_numpy())
     else:
-        d = {"psi_score": float("nan"), "feature_psi": {}}
+        d = {"psi_score": float("nan"), "feature_psi": {}, "features_missing": {}}
     perf = performance(cohort["label"], cohort["prediction_proba"], cohort["prediction"])
     top = max(d["feature_psi"].items(), key=lambda kv: kv[1]) if d["feature_psi"] else (None, float("nan"))
     row = {
@@ -156,6 +172,7 @@ def monitoring_row(
         "psi_feature_max": top[1],
         "psi_feature_max_name": top[0],
         "feature_psi": json.dumps(d["feature_psi"], sort_keys=True),
+        "features_missing": json.dumps(d["features_missing"], sort_keys=True),
     }
     found = governance.breaches(row, thresholds)
     row["breaches"] = governance.breach_signature(found)

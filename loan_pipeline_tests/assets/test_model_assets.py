@@ -219,3 +219,33 @@ def test_a_month_without_applications_gets_empty_predictions_without_opening_the
     written = lake.read_months_pandas(settings.get().table(tables.PREDICTIONS), ["2025-03-01"])
     scored = lake.read_months_pandas(lifecycle["s"].table(tables.PREDICTIONS), ["2024-12-01"])
     assert written.empty and len(scored) and list(written.columns) == list(scored.columns)
+
+
+def test_governance_thresholds_are_checks_on_monitoring(lifecycle):
+    """Every threshold is a check on `monitoring`, with the measured value, the threshold and the cohort in
+    its metadata; the shifted Interest_Rate fails feature PSI; months without a champion say why."""
+    s = lifecycle["s"]
+    checks = {e.check_name: e for e in lifecycle["result"].get_asset_check_evaluations() if e.asset_key == dg.AssetKey("monitoring")}
+    assert set(checks) == set(governance.GOVERNANCE_CHECKS)
+    spec_descriptions = {spec.name: spec.description for spec in monitoring.check_specs}
+    assert "0.7" in spec_descriptions["auc_above_minimum"] and "0.2" in spec_descriptions["feature_psi_below_maximum"]
+    mon = lake.read_months_pandas(s.table(tables.MONITORING)).set_index("monitoring_month")
+    feature = checks["feature_psi_below_maximum"]
+    breached = [m for m in mon.index if "psi_feature" in mon.loc[m, "breaches"]]
+    assert breached and not feature.passed
+    months = feature.metadata["months"].value
+    assert sorted(months) == list(mon.index)
+    for m in breached:
+        assert months[m]["status"] == "failed" and months[m]["value"] == round(mon.loc[m, "psi_feature_max"], 4)
+        assert months[m]["threshold"] == 0.2 and months[m]["cohort"] == mon.loc[m, "n_scored"]
+        above = {f: round(v, 4) for f, v in json.loads(mon.loc[m, "feature_psi"]).items() if v >= 0.2}
+        assert months[m]["features"] == above and (m < "2024-12-01" or "Interest_Rate" in above)  # shifted from 2024-12
+    # 2024-09 and 2024-10 have no champion yet (15 labelled months < 16): not evaluable, with the reason
+    assert months["2024-09-01"] == {"status": "not evaluable", "value": None, "threshold": 0.2, "cohort": 0,
+                                    "reason": "no champion in force for the month"}
+    auc_months = checks["auc_above_minimum"].metadata["months"].value
+    matured = mon[mon["n_matched"] >= governance.MIN_COHORT]
+    for m, row in matured.iterrows():
+        assert auc_months[m]["value"] == round(row["auc"], 4) and auc_months[m]["cohort"] == row["n_matched"]
+    last = checks["auc_above_minimum"].metadata
+    assert last["month"].value == LAST and last["threshold"].value == 0.7

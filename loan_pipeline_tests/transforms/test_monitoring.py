@@ -78,3 +78,15 @@ def test_monitoring_row_joins_the_matured_cohort_and_flags_breaches():
     assert row["breaches"] == ""  # 3 labels: below the minimum cohort for performance thresholds
     frame = M.monitoring_frame([row])
     assert list(frame["month"]) == ["2024-07-01"] and frame["n_matched"].dtype == "int64"
+
+
+def test_a_feature_missing_in_the_month_is_reported_missing_not_as_a_psi():
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame({"Age": rng.normal(40, 8, 1000), "fe_1_mean": rng.normal(0, 1, 1000), "Credit_Mix": rng.choice(["Good", "Bad"], 1000)})
+    reference = M.reference_profile(train, rng.uniform(size=1000), ["Age", "fe_1_mean", "Credit_Mix"])
+    month = pd.DataFrame({"Age": rng.normal(40, 8, 300), "fe_1_mean": [np.nan] * 300, "Credit_Mix": [None] * 300})
+    d = M.drift(reference, month, rng.uniform(size=300))
+    assert d["features_missing"] == {"fe_1_mean": 1.0, "Credit_Mix": 1.0}
+    assert set(d["feature_psi"]) == {"Age"} and d["feature_psi"]["Age"] < 0.1
+    # before: the emptied bins' floor alone made a PSI of ~9 (ln(1 / EPSILON))
+    assert M.psi_against(reference["features"]["fe_1_mean"], month["fe_1_mean"]) > 9
