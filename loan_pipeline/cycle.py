@@ -3,8 +3,8 @@
 It runs the project's jobs on the Dagster instance of $DAGSTER_HOME, so every run, materialization and
 check shows in the UI afterwards, on the configured data (LOAN_PIPELINE_DATA_DIR; sample data by default):
 
-1. ingest: bronze -> silver -> gold for all months as one single-run backfill (one Spark session), in a
-   child process, so the Spark JVM and its memory end with it before the model work starts;
+1. ingest: bronze -> silver -> gold for all months as one single-run backfill (one Spark session, whose
+   JVM then stays idle beside the model work: peak memory in docs/benchmarks.md);
 2. model lifecycle over all months in one run: model chain, predictions, monitoring, dashboard;
 3. governance: the breaches governance.retrain_requests finds in the monitoring history (the function
    the sensor uses) and that no earlier run handled are retrained in one replay of the lifecycle from
@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -54,17 +52,6 @@ def execute_job(job_name: str, first: str, last: str, tags: dict[str, str] | Non
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, tags=run_tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False, **partition)
         return run_summary(result)
-
-
-def execute_job_in_child(job_name: str, first: str, last: str) -> dict:
-    """execute_job in a fresh child process: a Spark JVM started by the run ends with the child, before
-    the model work starts in this one. The result is used as soon as it arrives, while the child still
-    shuts Spark down."""
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        return pool.submit(execute_job, job_name, first, last).result()
-    finally:
-        pool.shutdown(wait=False)
 
 
 def handled_run_keys(instance: dg.DagsterInstance, requests: list[dict]) -> set[str]:
@@ -126,7 +113,7 @@ def run_cycle(
         return summary
 
     if not skip_ingest:
-        step("ingest", lambda: execute_job_in_child("ingest_job", first, last))
+        step("ingest", lambda: execute_job("ingest_job", first, last))
         if ingest_only:
             log(f"lake: {settings.datamart}")
             return {"months": [first, last], "timings": timings, "outputs": {"lake": str(settings.datamart)}, "log": str(run_log.path)}

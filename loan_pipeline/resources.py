@@ -15,8 +15,9 @@ from loan_pipeline.transforms.model_store import ModelStore
 
 
 class LoanPipelineSettings(dg.ConfigurableResource):
-    """Where the raw extracts are, where outputs go, the raw files' date format. An empty field takes the
-    default of settings.py; `settings_resource` fills each from its LOAN_PIPELINE_* variable when set."""
+    """Where the raw extracts are, where outputs go, the raw files' date format. `settings_resource` sets
+    each field from its LOAN_PIPELINE_* variable (dg.EnvVar) when that is set as the definitions load; an
+    empty field takes its variable when the run starts (a caller that set it later), else the default."""
 
     data_dir: str = ""
     cc_data_dir: str = ""
@@ -24,7 +25,7 @@ class LoanPipelineSettings(dg.ConfigurableResource):
     date_format: str = ""
 
     def get(self) -> Settings:
-        base = load_settings({})  # the documented defaults; the environment arrives through the fields
+        base = load_settings()  # an empty field: its variable when the run starts, else the default
         overrides = {
             "data_dir": Path(self.data_dir).resolve() if self.data_dir else None,
             "cc_data_dir": Path(self.cc_data_dir).resolve() if self.cc_data_dir else None,
