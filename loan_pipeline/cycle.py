@@ -42,16 +42,15 @@ class StepFailed(RuntimeError):
     pass
 
 
-def execute_job(job_name: str, first: str, last: str, tags: dict[str, str] | None = None) -> dict:
-    """Run one job over first..last on the $DAGSTER_HOME instance, in this process; a short summary."""
+def execute_job(instance: dg.DagsterInstance, job_name: str, first: str, last: str, tags: dict[str, str] | None = None) -> dict:
+    """Run one job over first..last on `instance`, in this process; a short summary (cycle_report.run_summary)."""
     from loan_pipeline.definitions import defs
 
     job = defs.resolve_job_def(job_name)
     partition = {"partition_key": first} if first == last else {}
     run_tags = {**({} if first == last else range_tags(first, last)), **(tags or {})}
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, tags=run_tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False, **partition)
-        return run_summary(result)
+    result = job.execute_in_process(instance=instance, tags=run_tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False, **partition)
+    return run_summary(result)
 
 
 def handled_run_keys(instance: dg.DagsterInstance, requests: list[dict]) -> set[str]:
@@ -100,26 +99,24 @@ def run_cycle(
     timings: dict[str, float] = {}
     retrains: list[dict] = []
 
-    def step(name: str, run: Callable[[], dict]) -> dict:
+    def step(instance: dg.DagsterInstance, name: str, job_name: str, start_month: str, tags: dict[str, str] | None = None) -> None:
         start = time.perf_counter()
-        summary = run()
+        summary = execute_job(instance, job_name, start_month, last, tags)
         seconds = time.perf_counter() - start
-        timings[f"{name}_s"] = round(seconds, 2)
-        with dg.DagsterInstance.get() as instance:
-            run_log.append(instance, summary["run_id"], name)
+        timings[f"{name}_s"] = round(timings.get(f"{name}_s", 0) + seconds, 2)
+        run_log.append(instance, summary["run_id"], name)
         log(f"{name:10s} {span}: {summary['rows_text']} in {seconds:.1f} s")
         if not summary["success"]:
             raise StepFailed(f"{name} failed ({summary['error']}); see {run_log.path}")
-        return summary
 
-    if not skip_ingest:
-        step("ingest", lambda: execute_job("ingest_job", first, last))
-        if ingest_only:
-            log(f"lake: {settings.datamart}")
-            return {"months": [first, last], "timings": timings, "outputs": {"lake": str(settings.datamart)}, "log": str(run_log.path)}
-    step("lifecycle", lambda: execute_job("lifecycle_job", first, last))
-    governance_start = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
+        if not skip_ingest:
+            step(instance, "ingest", "ingest_job", first)
+            if ingest_only:
+                log(f"lake: {settings.datamart}")
+                return {"months": [first, last], "timings": timings, "outputs": {"lake": str(settings.datamart)}, "log": str(run_log.path)}
+        step(instance, "lifecycle", "lifecycle_job", first)
+        governance_start = time.perf_counter()
         for _ in range(3):  # a replay can surface a new breach (new signature); bounded, the sensor handles the rest
             pending = pending_retrains(instance, settings, months)
             if not pending:
@@ -128,7 +125,7 @@ def run_cycle(
                 log(f"governance: {r['month'][:7]} breaches {r['tags'][governance.RETRAIN_TAG_PREFIX + '/reason']} -> retrain")
             # Replay from the first breached month: forced retrains there; the chain, scores, monitoring
             # and dashboard then follow whatever champions the retrains produced.
-            step("retrain", lambda: execute_job("lifecycle_job", pending[0]["month"], last, replay_tags(pending)))
+            step(instance, "retrain", "lifecycle_job", pending[0]["month"], replay_tags(pending))
             retrains += pending
     timings["governance_s"] = round(time.perf_counter() - governance_start, 2)
     timings["total_s"] = round(sum(v for k, v in timings.items() if k in ("ingest_s", "lifecycle_s", "governance_s")), 2)
